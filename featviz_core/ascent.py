@@ -18,6 +18,7 @@ import tensorflow as tf
 from . import imaging
 from .devices import device_name
 from .models import LoadedModel, feature_model, load_model
+from .precision import compute_dtype, with_compute_dtype
 from .settings import RenderSettings
 from .start_images import make_start_image
 
@@ -76,7 +77,8 @@ class AscentStep:
     """A compiled ascent step for one layer of one model: images in, better images and losses out."""
 
     def __init__(self, loaded: LoadedModel, layer: str) -> None:
-        self.features = feature_model(loaded.model, layer)
+        self.dtype = compute_dtype()
+        self.features = with_compute_dtype(feature_model(loaded.model, layer), self.dtype)
         self.preprocess = loaded.preprocess
         self.step = tf.function(
             self._step,
@@ -96,7 +98,7 @@ class AscentStep:
         inputs = tf.cond(raw_input, lambda: images, lambda: self.preprocess(images))
         outputs = self.features(inputs, training=False)
         chosen = tf.gather(outputs, filters, axis=3, batch_dims=1)  # (batch, h, w)
-        return tf.reduce_mean(chosen, axis=[1, 2])
+        return tf.reduce_mean(tf.cast(chosen, tf.float32), axis=[1, 2])
 
     def _step(self, images: tf.Tensor, filters: tf.Tensor, step_size: tf.Tensor,
               raw_input: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
@@ -178,9 +180,10 @@ class _Run:
                 self._resize_all(size)
             self.octave_starts.append(done)
             for _ in range(settings.steps_per_octave):
-                new_images, losses = self.step.step(tf.constant(self.images, tf.float32), self.filters,
-                                                    step_size, raw_input)
-                self._record(losses.numpy(), new_images.numpy())
+                alive = np.flatnonzero(self.alive)
+                new_images, losses = self.step.step(tf.constant(self.images[alive], tf.float32),
+                                                    tf.gather(self.filters, alive), step_size, raw_input)
+                self._record(alive, losses.numpy(), new_images.numpy())
                 done += 1
                 if done % settings.snapshot_stride == 0:
                     self._snapshot()
@@ -192,14 +195,15 @@ class _Run:
         self._resize_all(settings.final_size)
         return self._results(time.perf_counter() - began)
 
-    def _record(self, losses: np.ndarray, new_images: np.ndarray) -> None:
-        for index, loss in enumerate(losses):
-            if self.alive[index]:
-                self.losses[index].append(float(loss))
-                if loss <= DEAD_LOSS:
-                    self.alive[index] = False  # the classic script drops such a filter here
-        self.images[self.alive] = new_images[self.alive]
-        self.steps_done[self.alive] += 1
+    def _record(self, indices: np.ndarray, losses: np.ndarray, new_images: np.ndarray) -> None:
+        """Store one step's losses and images for the filters that were still alive."""
+        for index, loss, image in zip(indices, losses, new_images):
+            self.losses[index].append(float(loss))
+            if loss <= DEAD_LOSS:
+                self.alive[index] = False  # the classic script drops such a filter here
+            else:
+                self.images[index] = image
+                self.steps_done[index] += 1
 
     def _should_stop(self, done: int, octave: int, size: int) -> bool:
         if not self.alive.any():
@@ -238,7 +242,7 @@ class _Run:
                 dead=not self.alive[index],
                 cancelled=self.cancelled,
                 seconds=seconds,
-                device=device_name(),
+                device=f"{device_name()}, {self.step.dtype}",
             )
             for index, item in enumerate(self.per_filter)
         ]
