@@ -17,9 +17,10 @@ import tensorflow as tf
 
 from . import imaging
 from .devices import device_name
-from .models import LoadedModel, feature_model, load_model
+from . import objectives, optimizers, parameterizations, transforms
+from .models import LoadedModel, fixed_input_size, load_model, pre_activation_model
 from .precision import compute_dtype, with_compute_dtype
-from .settings import RenderSettings
+from .settings import Method, RenderSettings
 from .start_images import make_start_image
 
 DEAD_LOSS = imaging.EPSILON
@@ -74,44 +75,64 @@ ProgressCallback = Callable[[Progress], "bool | None"]
 
 
 class AscentStep:
-    """A compiled ascent step for one layer of one model: images in, better images and losses out."""
+    """A compiled ascent step for one layer of one model and one method.
 
-    def __init__(self, loaded: LoadedModel, layer: str) -> None:
+    It maps the optimized variable to pixels (parameterization), optionally transforms them
+    (robustness), runs the network up to the layer, scores the objective and takes one step.
+    During warm-up the objective reads the layer's pre-activation, so filters whose ReLU output
+    is zero everywhere ("dead") still get a gradient (tf-keras-vis' ReplaceToLinear).
+    """
+
+    def __init__(self, loaded: LoadedModel, layer: str, method: Method) -> None:
+        self.method = method
         self.dtype = compute_dtype()
-        self.features = with_compute_dtype(feature_model(loaded.model, layer), self.dtype)
+        network, self.activation_fn = pre_activation_model(loaded.model, layer)
+        self.features = with_compute_dtype(network, self.dtype)
         self.preprocess = loaded.preprocess
-        self.step = tf.function(
-            self._step,
-            input_signature=(
-                tf.TensorSpec([None, None, None, 3], tf.float32),
-                tf.TensorSpec([None], tf.int32),
-                tf.TensorSpec([], tf.float32),
-                tf.TensorSpec([], tf.bool),
-            ),
-        )
-        self.activation = tf.function(
-            self._activation,
-            input_signature=(tf.TensorSpec([None, None, None, 3], tf.float32), tf.TensorSpec([None], tf.int32)),
-        )
+        self.input_size = fixed_input_size(loaded.model)
+        image_spec = tf.TensorSpec([None] * parameterizations.variable_rank(method.parameterization), tf.float32)
+        self.step = tf.function(self._step, input_signature=(
+            image_spec, image_spec, image_spec, tf.TensorSpec([], tf.float32),  # param, Adam moments, count
+            tf.TensorSpec([None], tf.int32), tf.TensorSpec([], tf.float32),  # filters, step size
+            tf.TensorSpec([], tf.float32), tf.TensorSpec([], tf.bool), tf.TensorSpec([], tf.int32),  # tv, warm, seed
+        ))
+        self.measure = tf.function(self._measure, input_signature=(
+            tf.TensorSpec([None, None, None, 3], tf.float32), tf.TensorSpec([None], tf.int32)))
 
-    def _filter_means(self, images: tf.Tensor, filters: tf.Tensor, raw_input: tf.Tensor) -> tf.Tensor:
-        inputs = tf.cond(raw_input, lambda: images, lambda: self.preprocess(images))
-        outputs = self.features(inputs, training=False)
-        chosen = tf.gather(outputs, filters, axis=3, batch_dims=1)  # (batch, h, w)
-        return tf.reduce_mean(tf.cast(chosen, tf.float32), axis=[1, 2])
+    def _network_view(self, pixels: tf.Tensor, raw_input: bool) -> tf.Tensor:
+        inputs = pixels if raw_input else self.preprocess(pixels)
+        if self.input_size is not None:
+            inputs = tf.image.resize(inputs, self.input_size)
+        return inputs
 
-    def _step(self, images: tf.Tensor, filters: tf.Tensor, step_size: tf.Tensor,
-              raw_input: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    def _layer_outputs(self, pixels: tf.Tensor, warm: tf.Tensor, raw_input: bool) -> tuple[tf.Tensor, tf.Tensor]:
+        """(what the objective reads, the layer's real output) for a batch of pixel images."""
+        pre = tf.cast(self.features(self._network_view(pixels, raw_input), training=False), tf.float32)
+        post = self.activation_fn(pre)
+        return tf.cond(warm, lambda: pre, lambda: post), post
+
+    def _step(self, param, first, second, count, filters, step_size, tv_weight, warm, seed):
+        method = self.method
         with tf.GradientTape() as tape:
-            tape.watch(images)
-            losses = self._filter_means(images, filters, raw_input)
-            total = tf.reduce_sum(losses)
-        grads = tape.gradient(total, images)
-        rms = tf.sqrt(tf.reduce_mean(tf.square(grads), axis=[1, 2, 3], keepdims=True))
-        return images + step_size * grads / (rms + imaging.EPSILON), losses
+            tape.watch(param)
+            pixels = parameterizations.to_pixels(param, method.parameterization)
+            seen = transforms.robustness_transforms(pixels, seed) if method.transforms else pixels
+            outputs, real_outputs = self._layer_outputs(seen, warm, method.raw_input)
+            scores = objectives.objective_values(method.objective, outputs, filters)
+            penalty = tv_weight * objectives.total_variation(pixels) / 255.0 * tf.stop_gradient(tf.abs(scores))
+            total = tf.reduce_sum(scores - penalty)
+        grads = tape.gradient(total, param)
+        if method.optimizer == "adam":
+            param, first, second = optimizers.adam_step(param, grads, step_size, first, second, count)
+        else:
+            param = optimizers.rms_step(param, grads, step_size)
+        reported = objectives.objective_values(method.objective, real_outputs, filters)
+        return param, first, second, parameterizations.to_pixels(param, method.parameterization), reported
 
-    def _activation(self, images: tf.Tensor, filters: tf.Tensor) -> tf.Tensor:
-        return self._filter_means(images, filters, tf.constant(False))
+    def _measure(self, images: tf.Tensor, filters: tf.Tensor) -> tf.Tensor:
+        """The objective on displayed images, fed the model's own way, with no transforms."""
+        _, outputs = self._layer_outputs(images, tf.constant(False), False)
+        return objectives.objective_values(self.method.objective, outputs, filters)
 
     def trace_count(self) -> int:
         """How many times the step has been traced (compiled) so far."""
@@ -125,9 +146,9 @@ def cached_model(name: str) -> LoadedModel:
 
 
 @functools.lru_cache(maxsize=16)
-def ascent_step(loaded: LoadedModel, layer: str) -> AscentStep:
-    """The compiled step for a model and layer, built once and reused."""
-    return AscentStep(loaded, layer)
+def ascent_step(loaded: LoadedModel, layer: str, method: Method = Method()) -> AscentStep:
+    """The compiled step for a model, layer and method, built once and reused."""
+    return AscentStep(loaded, layer, method)
 
 
 def render(settings: RenderSettings, model: LoadedModel | None = None,
@@ -145,7 +166,7 @@ def render_batch(settings: RenderSettings, filters: Sequence[int], model: Loaded
         item.check_layer(loaded.layers)
     if not per_filter:
         raise ValueError("filters must name at least one filter")
-    return _Run(settings, per_filter, ascent_step(loaded, settings.layer), on_progress).execute()
+    return _Run(settings, per_filter, ascent_step(loaded, settings.layer, settings.method), on_progress).execute()
 
 
 class _Run:
@@ -158,32 +179,35 @@ class _Run:
         self.step = step
         self.on_progress = on_progress
         count = len(per_filter)
-        self.filters = tf.constant([s.filter for s in per_filter], tf.int32)
+        self.filters = np.array([s.filter for s in per_filter], dtype=np.int32)
         self.losses: list[list[float]] = [[] for _ in range(count)]
         self.alive = np.ones(count, dtype=bool)
         self.steps_done = np.zeros(count, dtype=int)
         self.snapshots: list[list[Snapshot]] = [[] for _ in range(count)]
         start = make_start_image(settings.start, settings.octave_sizes[0], settings.seed, settings.start_photo)
-        self.images = np.repeat(start[None], count, axis=0)
+        self._set_pixels(np.repeat(start[None], count, axis=0))
         self.octave_starts: list[int] = []
         self.cancelled = False
+
+    def _set_pixels(self, pixels: np.ndarray) -> None:
+        """Start an octave from these images: new variables, fresh optimizer moments."""
+        self.pixels = pixels.astype(np.float32)
+        self.params = parameterizations.from_pixels(self.pixels, self.settings.parameterization).numpy()
+        self.first = np.zeros_like(self.params)
+        self.second = np.zeros_like(self.params)
+        self.octave_step = 0
 
     def execute(self) -> list[Result]:
         began = time.perf_counter()
         settings = self.settings
         self._snapshot()
-        step_size = tf.constant(settings.step_size, tf.float32)
-        raw_input = tf.constant(settings.raw_input)
         done = 0
         for octave, size in enumerate(settings.octave_sizes):
             if octave:
-                self._resize_all(size)
+                self._set_pixels(self._resized(size))
             self.octave_starts.append(done)
             for _ in range(settings.steps_per_octave):
-                alive = np.flatnonzero(self.alive)
-                new_images, losses = self.step.step(tf.constant(self.images[alive], tf.float32),
-                                                    tf.gather(self.filters, alive), step_size, raw_input)
-                self._record(alive, losses.numpy(), new_images.numpy())
+                self._take_step(warm=done < settings.warmup_steps, seed=settings.seed * 7919 + done)
                 done += 1
                 if done % settings.snapshot_stride == 0:
                     self._snapshot()
@@ -192,18 +216,26 @@ class _Run:
             if self.cancelled or not self.alive.any():
                 break
         self._snapshot()
-        self._resize_all(settings.final_size)
-        return self._results(time.perf_counter() - began)
+        final = self._resized(settings.final_size)
+        return self._results(final, time.perf_counter() - began)
 
-    def _record(self, indices: np.ndarray, losses: np.ndarray, new_images: np.ndarray) -> None:
-        """Store one step's losses and images for the filters that were still alive."""
-        for index, loss, image in zip(indices, losses, new_images):
+    def _take_step(self, warm: bool, seed: int) -> None:
+        """One ascent step for the filters still alive; a filter whose activation hits zero is dead."""
+        alive = np.flatnonzero(self.alive)
+        self.octave_step += 1
+        params, first, second, pixels, losses = self.step.step(
+            self.params[alive], self.first[alive], self.second[alive], float(self.octave_step),
+            self.filters[alive], self.settings.step_size, self.settings.tv_weight, warm, seed % 2**31)
+        params, first, second, pixels = params.numpy(), first.numpy(), second.numpy(), pixels.numpy()
+        can_die = not warm and self.settings.objective != "logit"
+        for position, (index, loss) in enumerate(zip(alive, losses.numpy())):
             self.losses[index].append(float(loss))
-            if loss <= DEAD_LOSS:
+            if can_die and loss <= DEAD_LOSS:
                 self.alive[index] = False  # the classic script drops such a filter here
-            else:
-                self.images[index] = image
-                self.steps_done[index] += 1
+                continue
+            self.params[index], self.first[index], self.second[index] = params[position], first[position], second[position]
+            self.pixels[index] = pixels[position]
+            self.steps_done[index] += 1
 
     def _should_stop(self, done: int, octave: int, size: int) -> bool:
         if not self.alive.any():
@@ -211,25 +243,25 @@ class _Run:
         if self.on_progress is None:
             return False
         latest = np.array([values[-1] if values else 0.0 for values in self.losses])
-        event = Progress(done, self.settings.total_steps, octave, size, latest, imaging.deprocess(self.images[0]))
+        event = Progress(done, self.settings.total_steps, octave, size, latest, imaging.deprocess(self.pixels[0]))
         if self.on_progress(event) is False:
             self.cancelled = True
         return self.cancelled
 
-    def _resize_all(self, size: int) -> None:
-        self.images = np.stack([imaging.resize_working_image(image, size) for image in self.images])
+    def _resized(self, size: int) -> np.ndarray:
+        return np.stack([imaging.resize_working_image(image, size) for image in self.pixels])
 
     def _snapshot(self) -> None:
         """Keep the displayed image of every filter whose image changed since its last snapshot."""
-        for index, image in enumerate(self.images):
+        for index, image in enumerate(self.pixels):
             steps = int(self.steps_done[index])
             taken = self.snapshots[index]
             if not taken or taken[-1].step != steps:
                 taken.append(Snapshot(steps, imaging.deprocess(image)))
 
-    def _results(self, seconds: float) -> list[Result]:
-        shown = np.stack([imaging.deprocess(image) for image in self.images])
-        activations = self.step.activation(tf.constant(shown, tf.float32), self.filters).numpy()
+    def _results(self, final_pixels: np.ndarray, seconds: float) -> list[Result]:
+        shown = np.stack([imaging.deprocess(image) for image in final_pixels])
+        activations = self.step.measure(tf.constant(shown, tf.float32), self.filters).numpy()
         return [
             Result(
                 settings=item,

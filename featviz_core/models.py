@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 Preprocess = Callable[[tf.Tensor], tf.Tensor]
+Activation = Callable[[tf.Tensor], tf.Tensor]
 
 OFFLINE_WEIGHTS_ENV = "FEATVIZ_VGG16_OFFLINE_WEIGHTS"
 OFFLINE_MODEL = "vgg16-offline"
@@ -44,7 +45,10 @@ class LoadedModel:
     description: str
     model: keras.Model
     preprocess: Preprocess
-    has_classifier: bool = False
+
+    @property
+    def has_classifier(self) -> bool:
+        return classifier_layer(self.model) is not None
 
     @property
     def layers(self) -> tuple[LayerInfo, ...]:
@@ -121,7 +125,10 @@ def build_tiny_cnn() -> keras.Model:
                                 kernel_initializer=init, bias_initializer="zeros")(x)
         if name == "block1_conv2":
             x = keras.layers.MaxPooling2D(name="block1_pool")(x)
-    return keras.Model(inputs, x, name="tiny")
+    x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    outputs = keras.layers.Dense(10, activation="softmax", name="predictions",
+                                 kernel_initializer=keras.initializers.GlorotUniform(seed=9))(x)
+    return keras.Model(inputs, outputs, name="tiny")
 
 
 def _scale_to_unit(x: tf.Tensor) -> tf.Tensor:
@@ -176,7 +183,7 @@ REGISTRY: dict[str, ModelSpec] = {
         ),
         ModelSpec(
             "tiny",
-            "A tiny 4-layer CNN with fixed random weights, for tests. Shows nothing meaningful.",
+            "A tiny CNN (4 conv layers, a 10-class head) with fixed random weights, for tests. Shows nothing meaningful.",
             build_tiny_cnn,
             _scale_to_unit,
         ),
@@ -238,16 +245,47 @@ def _load_model_file(path_text: str) -> LoadedModel:
 CONV_TYPES = (keras.layers.Conv2D, keras.layers.SeparableConv2D, keras.layers.DepthwiseConv2D)
 
 
+def classifier_layer(model: keras.Model) -> keras.layers.Dense | None:
+    """The final Dense layer whose outputs are class scores, if the model has one."""
+    last = model.layers[-1]
+    return last if isinstance(last, keras.layers.Dense) else None
+
+
 def list_layers(model: keras.Model) -> tuple[LayerInfo, ...]:
-    """The model's convolutional layers, in network order, with their filter counts."""
+    """The model's convolutional layers in network order, plus its classifier head if any."""
     found = []
     for layer in model.layers:
         if isinstance(layer, CONV_TYPES):
             block = layer.name.rsplit("_", 1)[0] if "_" in layer.name else layer.name
             found.append(LayerInfo(layer.name, int(layer.output.shape[-1]), block, type(layer).__name__))
+    head = classifier_layer(model)
+    if head is not None:
+        found.append(LayerInfo(head.name, int(head.units), "classifier", "Dense"))
     return tuple(found)
 
 
 def feature_model(model: keras.Model, layer_name: str) -> keras.Model:
     """A model that stops at `layer_name`, so later layers are never computed."""
     return keras.Model(model.inputs, model.get_layer(layer_name).output, name=f"{model.name}_to_{layer_name}")
+
+
+def pre_activation_model(model: keras.Model, layer_name: str) -> tuple[keras.Model, Activation]:
+    """A model ending at `layer_name` before its built-in activation, and that activation.
+
+    Applying the activation to the model's output gives the layer's real output; reading the
+    output directly gives the pre-activation, which still has a gradient where a ReLU is off.
+    """
+    target = model.get_layer(layer_name)
+    activation = getattr(target, "activation", None)
+    if activation is None or activation is keras.activations.linear:
+        return feature_model(model, layer_name), keras.activations.linear
+    linear = target.__class__.from_config({**target.get_config(), "activation": "linear", "name": f"{layer_name}_linear"})
+    outputs = linear(target.input)
+    linear.set_weights(target.get_weights())
+    return keras.Model(model.inputs, outputs, name=f"{model.name}_to_{layer_name}_pre"), activation
+
+
+def fixed_input_size(model: keras.Model) -> tuple[int, int] | None:
+    """(height, width) when the model only takes one image size (e.g. it has a Flatten), else None."""
+    height, width = model.inputs[0].shape[1:3]
+    return (int(height), int(width)) if height is not None and width is not None else None

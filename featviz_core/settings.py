@@ -7,10 +7,24 @@ from dataclasses import dataclass, field, replace
 from typing import Iterable
 
 START_KINDS = ("noise", "gray", "gradient", "photo")
+OBJECTIVES = ("channel", "neuron", "deepdream", "logit", "diversity")
+PARAMETERIZATIONS = ("pixels", "fourier")
+OPTIMIZERS = ("rms", "adam")
 
 MIN_OCTAVE_SIZE = 16
 MAX_FINAL_SIZE = 1024
 MAX_TOTAL_STEPS = 2000
+
+
+@dataclass(frozen=True)
+class Method:
+    """The choices that are compiled into an ascent step."""
+
+    objective: str = "channel"
+    parameterization: str = "pixels"
+    optimizer: str = "rms"
+    transforms: bool = False
+    raw_input: bool = False
 
 
 @dataclass(frozen=True)
@@ -29,6 +43,12 @@ class RenderSettings:
     seed: int = 0
     snapshot_stride: int = 1
     raw_input: bool = False
+    objective: str = "channel"
+    parameterization: str = "pixels"
+    optimizer: str = "rms"
+    transforms: bool = False
+    tv_weight: float = 0.0
+    warmup_steps: int = 0
     start_photo: bytes | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -40,12 +60,19 @@ class RenderSettings:
         _check_int("steps_per_octave", self.steps_per_octave, 1, 500)
         _check_int("octaves", self.octaves, 1, 20)
         _check_float("upscale_factor", self.upscale_factor, 1.0, 2.0)
-        _check_float("step_size", self.step_size, 1e-4, 1000.0, low_open=False)
+        _check_float("step_size", self.step_size, 1e-4, 1000.0)
         _check_int("final_size", self.final_size, MIN_OCTAVE_SIZE, MAX_FINAL_SIZE)
         _check_int("seed", self.seed, 0, 2**32 - 1)
         _check_int("snapshot_stride", self.snapshot_stride, 1, 10_000)
-        if not isinstance(self.raw_input, bool):
-            raise ValueError(f"raw_input must be True or False; got {self.raw_input!r}")
+        for name in ("raw_input", "transforms"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be True or False; got {getattr(self, name)!r}")
+        for name, allowed in (("objective", OBJECTIVES), ("parameterization", PARAMETERIZATIONS),
+                              ("optimizer", OPTIMIZERS)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {getattr(self, name)!r}")
+        _check_float("tv_weight", self.tv_weight, 0.0, 10.0)
+        _check_int("warmup_steps", self.warmup_steps, 0, 500)
         if not self.model or not isinstance(self.model, str):
             raise ValueError("model must be a registered model name or a path to a .keras file")
         if not self.layer or not isinstance(self.layer, str):
@@ -67,6 +94,11 @@ class RenderSettings:
         return tuple(
             int(self.final_size / self.upscale_factor ** (self.octaves - index)) for index in range(self.octaves)
         )
+
+    @property
+    def method(self) -> "Method":
+        """The parts of the settings that change the compiled step."""
+        return Method(self.objective, self.parameterization, self.optimizer, self.transforms, self.raw_input)
 
     @property
     def total_steps(self) -> int:
@@ -94,7 +126,7 @@ def _check_int(name: str, value: object, low: int, high: int) -> None:
         raise ValueError(f"{name} must be between {low} and {high}; got {value}")
 
 
-def _check_float(name: str, value: object, low: float, high: float, low_open: bool = False) -> None:
+def _check_float(name: str, value: object, low: float, high: float) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
         raise ValueError(f"{name} must be a number between {low} and {high}; got {value!r}")
     if not low <= value <= high:
