@@ -184,8 +184,11 @@ class _Run:
         self.alive = np.ones(count, dtype=bool)
         self.steps_done = np.zeros(count, dtype=int)
         self.snapshots: list[list[Snapshot]] = [[] for _ in range(count)]
-        start = make_start_image(settings.start, settings.octave_sizes[0], settings.seed, settings.start_photo)
-        self._set_pixels(np.repeat(start[None], count, axis=0))
+        # Diversity compares the images of a batch, so each starts from its own noise.
+        seeds = settings.seed + np.arange(count) if settings.objective == "diversity" else [settings.seed] * count
+        self._set_pixels(np.stack([
+            make_start_image(settings.start, settings.octave_sizes[0], int(seed), settings.start_photo) for seed in seeds
+        ]))
         self.octave_starts: list[int] = []
         self.cancelled = False
 

@@ -134,14 +134,22 @@ def _check_float(name: str, value: object, low: float, high: float) -> None:
 
 
 PRESETS: dict[str, dict[str, object]] = {
+    # Modern methods (Lucid-style): decorrelated Fourier image, Adam, random pad/jitter/scale/rotate,
+    # and a pre-activation warm-up that rescues filters the classic method leaves dead.
+    "robust": dict(steps_per_octave=12, octaves=5, upscale_factor=1.2, step_size=1.0, final_size=192,
+                   raw_input=False, objective="channel", parameterization="fourier", optimizer="adam",
+                   transforms=True, tv_weight=0.0, warmup_steps=10),
+    # A good deep-layer picture in a few seconds on two CPU cores: plain pixels, the classic step.
+    "quick": dict(steps_per_octave=10, octaves=5, upscale_factor=1.2, step_size=2.0, final_size=160,
+                  raw_input=False, objective="channel", parameterization="pixels", optimizer="rms",
+                  transforms=False, tv_weight=0.0, warmup_steps=10),
     # The Keras conv_filter_visualization.py script: 79 px start, 9 upscalings of 1.2x, 15 steps each.
     # It feeds raw pixels to the network, without the model's own preprocessing.
     "classic": dict(steps_per_octave=15, octaves=9, upscale_factor=1.2, step_size=1.0, final_size=412,
-                    raw_input=True),
-    # A good deep-layer picture in a few seconds on two CPU cores.
-    "quick": dict(steps_per_octave=10, octaves=5, upscale_factor=1.2, step_size=2.0, final_size=160,
-                  raw_input=False),
+                    raw_input=True, objective="channel", parameterization="pixels", optimizer="rms",
+                    transforms=False, tv_weight=0.0, warmup_steps=0),
 }
+DEFAULT_PRESET = "robust"
 
 PRESET_FIELDS = tuple(PRESETS["classic"])
 

@@ -1,0 +1,110 @@
+"""Picture quality of the presets on vgg16-offline, measured with featviz_core.quality.
+
+    python benchmarks/bench_quality.py                 # 8 filters each of block3_conv3, block4_conv3, block5_conv3
+    python benchmarks/bench_quality.py --dead-count 64 # also: dead filters among the first 64 of block5_conv3
+
+For each preset it prints the median act, robust and hf, the dead rate and the wall time, then
+checks the issue's targets: the default preset's median robustness at least 0.1 above classic's,
+its median hf no higher, no filter dead where classic's picture was alive, and a wall time no
+longer than classic's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+MODEL = "vgg16-offline"
+LAYERS = {"block3_conv3": 256, "block4_conv3": 512, "block5_conv3": 512}
+BATCH = 8
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--per-layer", type=int, default=8, help="filters per layer, chosen with --seed")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--presets", default="classic,robust,quick")
+    parser.add_argument("--dead-count", type=int, default=0, help="count dead filters among the first N of block5_conv3")
+    return parser.parse_args()
+
+
+def chosen_filters(per_layer: int, seed: int) -> dict[str, list[int]]:
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    return {layer: sorted(int(i) for i in rng.choice(count, per_layer, replace=False)) for layer, count in LAYERS.items()}
+
+
+def render_and_measure(settings, filters, loaded, meter):
+    """Render `filters` in batches; return their Quality records."""
+    from featviz_core.ascent import render_batch
+
+    qualities = []
+    for first in range(0, len(filters), BATCH):
+        for result in render_batch(settings, filters[first:first + BATCH], loaded):
+            qualities.append(meter.measure(result.image, result.settings.filter))
+    return qualities
+
+
+def count_dead(preset_name: str, first: int, loaded) -> int:
+    """Dead filters among the first `first` of block5_conv3 (classic stops after its first octave:
+    that is where the classic method loses them)."""
+    from featviz_core.ascent import render_batch
+    from featviz_core.settings import preset
+
+    settings = preset(preset_name, model=MODEL, layer="block5_conv3")
+    limit = settings.steps_per_octave if preset_name == "classic" else settings.total_steps
+    dead = 0
+    for start in range(0, first, 16):
+        results = render_batch(settings, list(range(start, min(start + 16, first))), loaded,
+                               on_progress=lambda event: event.step < limit)
+        dead += sum(result.dead or result.final_activation <= 1e-7 for result in results)
+    return dead
+
+
+def main() -> None:
+    args = parse_args()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from featviz_core.ascent import cached_model
+    from featviz_core.quality import QualityMeter, median_table
+    from featviz_core.settings import DEFAULT_PRESET, preset
+
+    loaded = cached_model(MODEL)
+    filters = chosen_filters(args.per_layer, args.seed)
+    meters = {layer: QualityMeter(loaded, layer) for layer in LAYERS}
+    print(f"model {MODEL}; filters (seed {args.seed}): {filters}")
+    by_preset, seconds = {}, {}
+    for name in args.presets.split(","):
+        began = time.perf_counter()
+        by_preset[name] = [
+            quality
+            for layer, indices in filters.items()
+            for quality in render_and_measure(preset(name, model=MODEL, layer=layer), indices, loaded, meters[layer])
+        ]
+        seconds[name] = time.perf_counter() - began
+
+    print(f"\n| preset | median act | median robust | median hf | dead rate | wall time |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for row in median_table(by_preset):
+        name = row["method"]
+        print(f"| {name} | {row['act']:.2f} | {row['robust']:.3f} | {row['hf']:.4f} | {row['dead_rate']:.0%} | "
+              f"{seconds[name]:.0f} s |")
+
+    if "classic" in by_preset and DEFAULT_PRESET in by_preset:
+        table = {row["method"]: row for row in median_table(by_preset)}
+        classic, default = table["classic"], table[DEFAULT_PRESET]
+        newly_dead = sum(c.act > 1e-7 and d.dead for c, d in zip(by_preset["classic"], by_preset[DEFAULT_PRESET]))
+        print(f"\n{DEFAULT_PRESET} vs classic: robust {default['robust'] - classic['robust']:+.3f} (target >= +0.1), "
+              f"hf {default['hf'] - classic['hf']:+.4f} (target <= 0), filters dead only with {DEFAULT_PRESET}: "
+              f"{newly_dead} (target 0), wall time {seconds[DEFAULT_PRESET] / seconds['classic']:.2f}x classic's "
+              f"(target <= 1)")
+
+    if args.dead_count:
+        for name in ("classic", DEFAULT_PRESET):
+            print(f"dead among the first {args.dead_count} filters of block5_conv3, {name}: "
+                  f"{count_dead(name, args.dead_count, loaded)}")
+
+
+if __name__ == "__main__":
+    main()

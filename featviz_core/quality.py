@@ -1,0 +1,181 @@
+"""Quality proxies for rendered visualisations: numbers for "does it look like something".
+
+For a result image shown as RGB uint8 and fed to the model its own way (see GUIDE.md):
+
+- act: mean activation of the target filter (mean over the spatial map of that channel).
+- robust: mean activation over random views of the image (jitter +-8 px, scale 0.9-1.1,
+  rotation +-5 deg) divided by act. Adversarial high-frequency noise scores low, real structure
+  near 1. Views are drawn once per meter from a seeded numpy Generator, so scores are
+  deterministic, and every image is judged on the same views. Each view is one affine resampling
+  (bilinear) with REFLECT fill: pixels that come from outside the image are mirrored back in, so
+  views have no black borders that would change the activation by themselves.
+- hf: share of the grayscale image's spectral power above half the Nyquist frequency.
+- dead rate: share of results whose activation stays at zero.
+
+The feature model always computes in float32, whatever compute dtype the renderer uses, so the
+numbers compare across devices and precisions.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import tensorflow as tf
+
+from .models import LoadedModel, feature_model, fixed_input_size
+
+DEAD_ACTIVATION = 1e-7
+MAX_JITTER_PX = 8
+SCALE_RANGE = (0.9, 1.1)
+MAX_ROTATION_DEGREES = 5.0
+HALF_NYQUIST = 0.25  # cycles per pixel; Nyquist is 0.5
+LUMA = np.array([0.299, 0.587, 0.114])  # ITU-R BT.601 weights for grayscale
+
+
+@dataclass(frozen=True)
+class Quality:
+    """The quality proxies of one result image."""
+
+    act: float
+    robust: float
+    hf: float
+    dead: bool
+
+
+def view_transforms(views: int, seed: int, height: int, width: int) -> np.ndarray:
+    """(views, 8) projective transforms for ImageProjectiveTransformV3, drawn from a seeded Generator.
+
+    Each maps an output pixel back to the input: scale and rotate about the image centre, then
+    shift by a whole number of pixels. Parameters depend only on (views, seed), not on the size.
+    """
+    rng = np.random.default_rng(seed)
+    shifts = rng.integers(-MAX_JITTER_PX, MAX_JITTER_PX + 1, size=(views, 2))
+    scales = rng.uniform(*SCALE_RANGE, size=views)
+    angles = np.deg2rad(rng.uniform(-MAX_ROTATION_DEGREES, MAX_ROTATION_DEGREES, size=views))
+    cx, cy = (width - 1) / 2, (height - 1) / 2
+    rows = []
+    for (dy, dx), scale, angle in zip(shifts, scales, angles):
+        cos, sin = math.cos(angle) / scale, math.sin(angle) / scale
+        # input = M @ (output - centre - shift) + centre, M the inverse of scale * rotation
+        ox, oy = cx + dx, cy + dy
+        rows.append([cos, sin, cx - cos * ox - sin * oy, -sin, cos, cy + sin * ox - cos * oy, 0.0, 0.0])
+    return np.asarray(rows, dtype=np.float32)
+
+
+class QualityMeter:
+    """Measures images for one model layer; builds its float32 feature model once."""
+
+    def __init__(self, loaded: LoadedModel, layer: str, views: int = 16, seed: int = 0) -> None:
+        if views < 1:
+            raise ValueError(f"views must be at least 1; got {views}")
+        self.layer = layer
+        self.views = views
+        self.seed = seed
+        self.features = feature_model(loaded.model, layer)
+        self.preprocess = loaded.preprocess
+        self.input_size = fixed_input_size(loaded.model)
+        self._activations = tf.function(self._activations_fn, input_signature=(
+            tf.TensorSpec([None, None, None, 3], tf.float32), tf.TensorSpec([None], tf.int32)))
+        self._view_activations = tf.function(self._view_activations_fn, input_signature=(
+            tf.TensorSpec([None, None, None, 3], tf.float32), tf.TensorSpec([None, 8], tf.float32),
+            tf.TensorSpec([], tf.int32)))
+
+    def _activations_fn(self, pixels: tf.Tensor, filters: tf.Tensor) -> tf.Tensor:
+        """Mean output of channel filters[i] for image i (RGB 0..255 floats)."""
+        inputs = self.preprocess(pixels)
+        if self.input_size is not None:
+            inputs = tf.image.resize(inputs, self.input_size)
+        outputs = tf.cast(self.features(inputs, training=False), tf.float32)
+        if outputs.shape.rank == 4:
+            outputs = tf.reduce_mean(outputs, axis=[1, 2])
+        elif outputs.shape.rank != 2:
+            raise ValueError(f"layer {self.layer} has output rank {outputs.shape.rank}; expected 2 or 4")
+        return tf.gather(outputs, filters, axis=1, batch_dims=1)
+
+    def _view_activations_fn(self, image: tf.Tensor, transforms: tf.Tensor, filter_index: tf.Tensor) -> tf.Tensor:
+        """Activations of filter_index on each view of one image (batch of 1), in one batch."""
+        count = tf.shape(transforms)[0]
+        views = tf.raw_ops.ImageProjectiveTransformV3(
+            images=tf.tile(image[:1], [count, 1, 1, 1]), transforms=transforms,
+            output_shape=tf.shape(image)[1:3], fill_value=0.0, interpolation="BILINEAR", fill_mode="REFLECT")
+        return self._activations_fn(views, tf.fill([count], filter_index))
+
+    def activation(self, images: np.ndarray, filters: Sequence[int]) -> np.ndarray:
+        """Per-image act for a batch of (N, H, W, 3) RGB images; filters[i] is image i's filter."""
+        pixels = _as_batch(images)
+        chosen = np.asarray(filters, dtype=np.int32).reshape(-1)
+        if len(chosen) != len(pixels):
+            raise ValueError(f"got {len(pixels)} images but {len(chosen)} filters")
+        return self._activations(tf.constant(pixels), tf.constant(chosen)).numpy()
+
+    def robustness(self, image: np.ndarray, filter_index: int, act: float) -> float:
+        """Mean activation over the random views divided by act; 0.0 when act is dead."""
+        if act <= DEAD_ACTIVATION:
+            return 0.0
+        pixels = _as_batch(image[None] if np.ndim(image) == 3 else image)[:1]
+        transforms = view_transforms(self.views, self.seed, *pixels.shape[1:3])
+        values = self._view_activations(tf.constant(pixels), tf.constant(transforms), tf.constant(filter_index, tf.int32))
+        return float(np.mean(values.numpy())) / act
+
+    def measure(self, image: np.ndarray, filter_index: int) -> Quality:
+        """All proxies for one (H, W, 3) RGB image and the filter it was rendered for."""
+        act = float(self.activation(np.asarray(image)[None], [filter_index])[0])
+        return Quality(act=act, robust=self.robustness(image, filter_index, act),
+                       hf=high_frequency_share(image), dead=act <= DEAD_ACTIVATION)
+
+
+def _as_batch(images: np.ndarray) -> np.ndarray:
+    pixels = np.asarray(images, dtype=np.float32)
+    if pixels.ndim != 4 or pixels.shape[-1] != 3:
+        raise ValueError(f"images must have shape (N, H, W, 3); got {pixels.shape}")
+    return pixels
+
+
+def high_frequency_share(image: np.ndarray) -> float:
+    """Share of spectral power above half Nyquist (radius > 0.25 cycles/px) of the grayscale image.
+
+    Takes (H, W, 3) RGB or (H, W) gray. The DC term is left out; no window is applied, so a
+    constant or smooth image scores near 0 and white noise about 1 - pi/16 = 0.80.
+    A constant image (no power at all) scores 0.0.
+    """
+    pixels = np.asarray(image, dtype=np.float64)
+    if pixels.ndim == 3 and pixels.shape[-1] == 3:
+        pixels = pixels @ LUMA
+    elif pixels.ndim != 2:
+        raise ValueError(f"image must have shape (H, W, 3) or (H, W); got {pixels.shape}")
+    power = np.abs(np.fft.fft2(pixels)) ** 2
+    power[0, 0] = 0.0
+    total = power.sum()
+    if total <= 0.0:
+        return 0.0
+    fy = np.fft.fftfreq(pixels.shape[0])[:, None]
+    fx = np.fft.fftfreq(pixels.shape[1])[None, :]
+    return float(power[np.hypot(fy, fx) > HALF_NYQUIST].sum() / total)
+
+
+def dead_rate(qualities: Sequence[Quality]) -> float:
+    """Share of results that stay at zero activation; nan for no results."""
+    return sum(q.dead for q in qualities) / len(qualities) if qualities else math.nan
+
+
+def median_table(rows: dict[str, Sequence[Quality]]) -> list[dict[str, float | str]]:
+    """One row per method name: median act, robust and hf (over all its results), dead rate, count."""
+    table: list[dict[str, float | str]] = []
+    for method, qualities in rows.items():
+        table.append({
+            "method": method,
+            "act": _median([q.act for q in qualities]),
+            "robust": _median([q.robust for q in qualities]),
+            "hf": _median([q.hf for q in qualities]),
+            "dead_rate": dead_rate(qualities),
+            "count": float(len(qualities)),
+        })
+    return table
+
+
+def _median(values: list[float]) -> float:
+    return float(statistics.median(values)) if values else math.nan
