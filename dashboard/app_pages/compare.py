@@ -1,0 +1,71 @@
+"""Compare start images: the same filter grown from 2-4 start images, side by side, on one scrubber."""
+
+import streamlit as st
+
+import charts
+import live
+import sidebar
+import similarity
+import uploads
+import views
+from featviz_core import imaging
+from featviz_core.ascent import Result
+from featviz_core.start_images import make_start_image
+
+START_WIDTH = 160
+STARTS = {"noise": "Noise (classic)", "gray": "Uniform gray", "gradient": "Colour gradient", "photo": "Your photo"}
+
+st.title("Does the start image matter?")
+selection = sidebar.valid_selection()
+settings = selection.settings
+st.caption(f"**{settings.layer}** · filter **{settings.filter}**, grown from different start images with the "
+           "same settings. The article this project grew from found that the start image becomes irrelevant.")
+
+kinds = st.pills("Start images (two to four)", list(STARTS), selection_mode="multi", format_func=STARTS.get,
+                 default=["noise", "gray", "gradient"], key="compare_starts", persist_state="session") or []
+photo = uploads.photo_input("compare_photo") if "photo" in kinds else None
+if "photo" in kinds and photo is None:
+    kinds = [kind for kind in kinds if kind != "photo"]
+if not 2 <= len(kinds) <= 4:
+    st.info("Pick two to four start images.", icon=":material/touch_app:")
+    st.stop()
+
+runs = {kind: settings.with_changes(start=kind, start_photo=photo if kind == "photo" else None) for kind in kinds}
+
+st.subheader("Start images")
+for column, (kind, run) in zip(st.columns(len(runs)), runs.items()):
+    start = make_start_image(kind, settings.octave_sizes[0], settings.seed, run.start_photo)
+    column.image(imaging.resize(imaging.deprocess(start), settings.final_size), width=START_WIDTH,
+                 caption=f"{STARTS[kind]} · {settings.octave_sizes[0]} px, contrast-stretched")
+
+results = live.render_side_by_side("compare", runs, selection.model, "run", labels=STARTS)
+
+
+@st.fragment
+def side_by_side(results: dict[str, Result]) -> None:
+    """One scrubber moves every column to the same step; the chart marks it on every curve."""
+    st.subheader("Results")
+    last = max(views.last_step(result) for result in results.values())
+    slots = [column.empty() for column in st.columns(len(results))]
+    step = views.step_slider(last, key=f"compare_step_{views.result_key(*(r.settings for r in results.values()))}")
+    for slot, (kind, result) in zip(slots, results.items()):
+        slot.image(views.snapshot_at(result, step), width="stretch",
+                   caption=f"{STARTS[kind]}: {views.step_caption(result, step)}")
+    first = next(iter(results.values()))
+    figure = charts.loss_figure({STARTS[kind]: result.losses for kind, result in results.items()},
+                                first.octave_starts, first.octave_sizes, step=step)
+    st.plotly_chart(figure, key="compare_losses", config={"displayModeBar": False})
+
+
+side_by_side(results)
+
+st.subheader("How alike are they?")
+pairs = similarity.pairwise({STARTS[kind]: result.image for kind, result in results.items()})
+activations = {STARTS[kind]: result.final_activation for kind, result in results.items()}
+left, right = st.columns(2)
+left.dataframe(pairs, hide_index=True, width="stretch")
+right.dataframe([{"start": STARTS[kind], "final activation": result.final_activation,
+                  "dead": "yes" if result.dead else "no"} for kind, result in results.items()],
+                hide_index=True, width="stretch",
+                column_config={"final activation": st.column_config.NumberColumn(format="%.2f")})
+st.markdown(similarity.summary(pairs, activations))

@@ -1,0 +1,235 @@
+"""The shared sidebar on every page: model, layer, filter, preset and the advanced settings.
+
+Values live in st.session_state under the widget keys, so they survive page switches. The core
+validates them (RenderSettings, check_layer) before anything is drawn, so each message can be
+shown right under the control it is about. Pages read the outcome with `current()`, and ask for
+other values (e.g. "open filter 12") with `request(...)`, applied at the start of the next run.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import streamlit as st
+
+import cache
+import fields
+import model_choice
+import sidebar_state as state
+from featviz_core import models
+from featviz_core.models import LayerInfo, LoadedModel, ModelLoadError
+from featviz_core.settings import PRESETS, RenderSettings
+from sidebar_state import CUSTOM, field_key, request  # noqa: F401  (pages ask the sidebar through here)
+
+PREFERRED_LAYER = "block5_conv3"
+PRESET_NOTES = {
+    "quick": "A good picture in seconds on a CPU.",
+    "robust": "Modern (Lucid-style): Fourier image, Adam, jitter; fewer dead filters.",
+    "classic": "The original Keras script: 135 steps up to 412 px, about 1.5 min on a CPU.",
+    CUSTOM: "Your own numbers.",
+}
+
+_SELECTION = "_sidebar_selection"
+_MODEL_NOTE = "_sidebar_model_note"
+_LAST_LAYER = "_sidebar_last_layer"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the sidebar selected this run: valid settings and the loaded model, or the problem."""
+
+    settings: RenderSettings | None = None
+    model: LoadedModel | None = None
+    layer: LayerInfo | None = None
+    problem: str | None = None
+
+
+def current() -> Selection:
+    """The sidebar's selection of this run."""
+    return st.session_state.get(_SELECTION, Selection(problem="The sidebar has not run yet."))
+
+
+def valid_selection() -> Selection:
+    """This run's selection; a page stops here (saying what to fix) while the settings are not valid."""
+    selection = current()
+    if selection.settings is None or selection.model is None:
+        st.info(selection.problem, icon=":material/tune:")
+        st.stop()
+    return selection
+
+
+def render() -> Selection:
+    """Draw the sidebar and return the validated selection."""
+    state.apply_pending()
+    with st.sidebar:
+        loaded = _load_model()
+        if loaded is None:
+            selection = Selection(problem="No model could be loaded: see the sidebar.")
+        else:
+            selection = _controls(loaded)
+    st.session_state[_SELECTION] = selection
+    return selection
+
+
+# --- model ----------------------------------------------------------------------------------------------
+
+def _load_model() -> LoadedModel | None:
+    """Load the chosen model; if it fails, say so in one line and fall back to the offline VGG16."""
+    name = st.session_state["model"]
+    try:
+        return cache.load_model(name)
+    except ModelLoadError as error:
+        fallback = model_choice.fallback_for(name)
+        if fallback is None:
+            st.error(str(error))
+            return None
+        st.session_state[_MODEL_NOTE] = (name, fallback, str(error))
+        st.session_state["model"] = fallback
+        return cache.load_model(fallback)
+
+
+def _clear_model_note() -> None:
+    st.session_state.pop(_MODEL_NOTE, None)
+
+
+def _model_control(loaded: LoadedModel) -> None:
+    names = models.model_names()
+    if loaded.name not in names:
+        names.append(loaded.name)  # a .keras file given through $FEATVIZ_MODEL
+    st.selectbox("Model", names, key="model", on_change=_clear_model_note, persist_state="session",
+                 help="\n\n".join(f"**{name}**: {models.describe(name)}" for name in models.model_names()))
+    note = st.session_state.get(_MODEL_NOTE)
+    if note:
+        failed, fallback, reason = note
+        st.warning(f"**{failed}** could not be loaded, so this shows **{fallback}** (works offline).",
+                   icon=":material/wifi_off:")
+        st.caption("Details", help=reason)
+    st.caption(loaded.description)
+
+
+# --- layer and filter -----------------------------------------------------------------------------------
+
+def default_layer(layers: tuple[LayerInfo, ...]) -> LayerInfo:
+    """block5_conv3 when the model has it (the classic choice), else its last conv layer."""
+    by_name = {info.name: info for info in layers}
+    convs = [info for info in layers if info.kind != "Dense"] or list(layers)
+    return by_name.get(PREFERRED_LAYER, convs[-1])
+
+
+def layer_label(info: LayerInfo) -> str:
+    """e.g. 'block5_conv3 · 512 filters' (the name starts with its block, so the list reads by block)."""
+    unit = "classes" if info.kind == "Dense" else "filters"
+    return f"{info.name} · {info.filters} {unit}"
+
+
+def _layer_control(loaded: LoadedModel) -> LayerInfo:
+    layers = loaded.layers
+    by_name = {info.name: info for info in layers}
+    wanted = st.session_state.get("layer")
+    if wanted not in by_name:
+        if wanted:
+            st.warning(f"{loaded.name} has no conv layer {wanted!r}; showing {default_layer(layers).name}.")
+        st.session_state["layer"] = default_layer(layers).name
+    st.selectbox("Layer", list(by_name), key="layer", format_func=lambda name: layer_label(by_name[name]),
+                 persist_state="session",
+                 help="Conv layers in network order, grouped by block. Early layers see edges and colours; "
+                      "late layers see textures and object parts.")
+    info = by_name[st.session_state["layer"]]
+    position = list(by_name).index(info.name) + 1
+    st.caption(f"Block **{info.block}** · layer {position} of {len(layers)}")
+    return info
+
+
+def _random_filter(count: int) -> None:
+    st.session_state["filter"] = random.randrange(count)
+
+
+def _filter_control(layer: LayerInfo) -> None:
+    if st.session_state.get(_LAST_LAYER, layer.name) != layer.name:
+        st.session_state["filter"] = min(int(st.session_state.get("filter", 0)), layer.filters - 1)
+    st.session_state[_LAST_LAYER] = layer.name
+    st.session_state.setdefault("filter", 0)
+    number, dice = st.columns([4, 1], vertical_alignment="bottom", gap="small")
+    number.number_input("Filter", step=1, key="filter", persist_state="session",
+                        help=f"Which of the {layer.filters} filters of {layer.name} to visualize "
+                             f"(0 to {layer.filters - 1}).")
+    dice.button("", icon=":material/casino:", key="random_filter", on_click=_random_filter,
+                args=(layer.filters,), help="Random filter of this layer")
+
+
+# --- presets and advanced settings ----------------------------------------------------------------------
+
+def _validate(loaded: LoadedModel, layer: LayerInfo) -> tuple[RenderSettings | None, str | None]:
+    try:
+        settings = RenderSettings(model=loaded.name, layer=layer.name, filter=int(st.session_state["filter"]),
+                                  **{**state.hidden_preset_values(), **state.field_values()})  # type: ignore[arg-type]
+        settings.check_layer(loaded.layers)
+    except ValueError as error:
+        return None, str(error)
+    return settings, None
+
+
+def problem_field(message: str) -> str:
+    """Which control a core validation message is about: its first word names the field."""
+    first = message.split(" ", 1)[0].strip(":,'\"")
+    return first if first in fields.BY_NAME or first in ("filter", "layer") else "general"
+
+
+def _preset_control(settings: RenderSettings | None) -> None:
+    options = [*PRESETS, CUSTOM]
+    st.selectbox("Preset", options, key="preset", on_change=state.on_preset_change, persist_state="session",
+                 help="Named settings for the ascent; change any advanced number and this becomes custom.")
+    lines = [PRESET_NOTES.get(st.session_state["preset"], "")]
+    if settings is not None:
+        sizes = " → ".join(str(size) for size in settings.octave_sizes)
+        lines.append(f"{settings.total_steps} steps at {sizes} px, shown at {settings.final_size} px.")
+    st.caption(" ".join(line for line in lines if line))
+
+
+def _field_widget(field: fields.Field) -> None:
+    key = field_key(field.name)
+    common = dict(key=key, help=field.help, on_change=state.on_field_change, persist_state="session")
+    if field.kind is bool:
+        st.toggle(field.label, **common)
+    elif field.kind is str:
+        options = list(field.choices)
+        if st.session_state[key] not in options:
+            options.append(st.session_state[key])
+        st.selectbox(field.label, options, **common)
+    elif field.kind is int:
+        st.number_input(field.label, step=int(field.step or 1), **common)
+    else:
+        st.number_input(field.label, step=float(field.step or 0.1), format="%.2f", **common)
+
+
+def _advanced_controls(problem: str | None, where: str) -> None:
+    with st.expander("Advanced settings", expanded=where in fields.BY_NAME):
+        group = None
+        for field in fields.FIELDS:
+            if field.group != group:
+                group = field.group
+                st.markdown(f"**{group}**")
+            _field_widget(field)
+            if where == field.name:
+                st.error(problem, icon=":material/error:")
+
+
+def _controls(loaded: LoadedModel) -> Selection:
+    _model_control(loaded)
+    layer = _layer_control(loaded)
+    _filter_control(layer)
+    settings, problem = _validate(loaded, layer)
+    where = problem_field(problem) if problem else ""
+    if where in ("filter", "layer"):
+        st.error(problem, icon=":material/error:")
+    _preset_control(settings)
+    _advanced_controls(problem, where)
+    if where == "general":
+        st.error(problem, icon=":material/error:")
+    for line in state.take_url_problems():
+        st.warning(line)
+    state.write_url(loaded, layer)
+    if settings is None:
+        return Selection(model=loaded, layer=layer, problem=f"Fix the settings in the sidebar: {problem}")
+    return Selection(settings=settings, model=loaded, layer=layer)

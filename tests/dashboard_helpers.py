@@ -1,0 +1,88 @@
+"""Shared helpers for the dashboard tests (AppTest on the tiny model, render counting, test images)."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "dashboard" / "app.py")
+if str(ROOT / "dashboard") not in sys.path:
+    sys.path.append(str(ROOT / "dashboard"))  # the dashboard's modules, as `streamlit run` imports them
+TIMEOUT = 120
+_seeds = itertools.count(1000)
+
+
+def fresh_seed() -> int:
+    """A seed no other test used: its renders are not in the (process-wide) result cache yet."""
+    return next(_seeds)
+
+
+def app(monkeypatch: pytest.MonkeyPatch, model: str = "tiny", **query: object) -> AppTest:
+    """An AppTest of the real app on `model`, with these URL query parameters, not run yet."""
+    monkeypatch.setenv("FEATVIZ_MODEL", model)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update({key: str(value) for key, value in query.items()})
+    return at
+
+
+def page_at(monkeypatch: pytest.MonkeyPatch, page: str, **query: object) -> AppTest:
+    """The app on the tiny model, run once, then switched to `page` (e.g. "gallery") and run."""
+    at = app(monkeypatch, **{"seed": fresh_seed(), **query}).run()
+    return at.switch_page(f"app_pages/{page}.py").run()
+
+
+@dataclass
+class RenderCounter:
+    """Counts ascent passes: calls to the core's render_batch (render goes through it too)."""
+
+    calls: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.calls)
+
+
+@pytest.fixture
+def renders(monkeypatch: pytest.MonkeyPatch) -> RenderCounter:
+    from featviz_core import ascent
+
+    counter = RenderCounter()
+    original = ascent.render_batch
+
+    def render_batch(settings, filters, *args, **kwargs):
+        counter.calls.append(f"{settings.start} filters {list(filters)}")
+        return original(settings, filters, *args, **kwargs)
+
+    monkeypatch.setattr(ascent, "render_batch", render_batch)
+    return counter
+
+
+def plotly_charts(at: AppTest) -> list:
+    """st.plotly_chart elements (AppTest knows them only as unknown elements of this type)."""
+    return list(at.get("plotly_chart"))
+
+
+def no_exceptions(at: AppTest) -> None:
+    assert not at.exception, [item.value for item in at.exception]
+
+
+def png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def photo_png(size: int = 64) -> bytes:
+    """A small, valid RGB photo."""
+    ramp = np.linspace(0, 255, size, dtype=np.uint8)
+    red, green = np.meshgrid(ramp, ramp[::-1])
+    return png(Image.fromarray(np.stack([red, green, np.full((size, size), 90, np.uint8)], axis=-1)))

@@ -1,0 +1,230 @@
+"""End to end in a real browser: the real app (offline VGG16) under `streamlit run`, driven by Playwright.
+
+Uses Debian's chromium (no `playwright install`). Screenshots go to test-output/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "test-output"
+CHROMIUM = shutil.which("chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+# A small, fast view: vgg16-offline, 12 steps at 55 -> 80 px, shown at 96 px.
+SMALL = "model=vgg16-offline&layer=block5_conv3&preset=quick&final_size=96&octaves=3&steps_per_octave=4"
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+MAIN = "[data-testid='stMain']"
+SLOW_MS = 180_000
+
+pytestmark = pytest.mark.skipif(CHROMIUM is None,
+                                reason="Debian's chromium is not installed (apt-get install chromium)")
+sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_healthy(url: str, process: subprocess.Popen, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {process.returncode}; see test-output/streamlit-server.log")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
+                if reply.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError("streamlit did not become healthy")
+
+
+def _record_memory(pid: int) -> None:
+    """Note the server's peak memory (all the browser tests' sessions together) next to the screenshots."""
+    status = Path(f"/proc/{pid}/status")
+    if status.is_file():
+        peak = next((line.split(":")[1].strip() for line in status.read_text().splitlines()
+                     if line.startswith("VmHWM")), "unknown")
+        (OUT / "server-memory.txt").write_text(f"streamlit server peak RSS after the browser tests: {peak}\n")
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    """The real app (FEATVIZ_MODEL unset) on a free local port."""
+    OUT.mkdir(exist_ok=True)
+    port = _free_port()
+    env = {key: value for key, value in os.environ.items() if key != "FEATVIZ_MODEL"}
+    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    command = [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.headless", "true",
+               "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+               "--server.fileWatcherType", "none"]
+    with open(OUT / "streamlit-server.log", "w") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_healthy(url, process)
+            yield url
+            _record_memory(process.pid)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    tab = context.new_page()
+    tab.set_default_timeout(SLOW_MS)
+    yield tab
+    context.close()
+
+
+def settle(page, pause: float = 0.5) -> None:
+    """Wait until the script has finished its run."""
+    time.sleep(pause)
+    page.wait_for_selector(IDLE, timeout=SLOW_MS)
+
+
+def shot(page, name: str) -> None:
+    """A screenshot of the whole app: Streamlit scrolls inside its main area, so grow the viewport to fit it."""
+    size = page.viewport_size
+    height = page.evaluate("document.querySelector(\"[data-testid='stMain']\").scrollHeight")
+    page.set_viewport_size({"width": size["width"], "height": min(max(height, size["height"]), 4000)})
+    time.sleep(0.5)
+    page.screenshot(path=str(OUT / f"{name}.png"))
+    page.set_viewport_size(size)
+
+
+def main_image_src(page) -> str:
+    return page.locator(f"{MAIN} [data-testid='stImage'] img").first.get_attribute("src")
+
+
+def render_on(page, url: str, button: str, done: str) -> None:
+    """Open a page, click its render button and wait for the finished view."""
+    page.goto(url)
+    page.get_by_role("button", name=button).click()
+    page.get_by_text(done).wait_for()
+
+
+def no_exception_shown(page) -> None:
+    assert page.locator("[data-testid='stException']").count() == 0
+
+
+def test_explore_renders_and_the_scrubber_changes_the_image(page, server):
+    page.goto(f"{server}/?{SMALL}&filter=2")
+    page.locator(f"{MAIN} [data-testid='stPlotlyChart']").wait_for()
+    settle(page)
+    assert page.locator(f"{MAIN} [data-testid='stImage']").count() == 1
+    assert "finished picture" in page.locator(f"{MAIN} [data-testid='stImage']").inner_text()
+    assert page.locator("[data-testid='stMetric']").count() == 4
+    no_exception_shown(page)
+    shot(page, "browser_explore")
+
+    before = main_image_src(page)
+    thumb = page.locator(MAIN).get_by_role("slider", name="Iteration")
+    thumb.focus()
+    for _ in range(5):
+        thumb.press("ArrowLeft")
+    page.wait_for_function(
+        "before => document.querySelector(\"[data-testid='stMain'] [data-testid='stImage'] img\").src !== before",
+        arg=before, timeout=30_000)
+    page.locator(f"{MAIN} [data-testid='stImage']").filter(has_text="step 7 of 12").wait_for(timeout=30_000)
+    settle(page)
+    assert page.locator("[data-testid='stProgress']").count() == 0  # nothing was rendered again
+    shot(page, "browser_explore_scrubbed")
+    assert "filter=2" in page.url and "model=vgg16-offline" in page.url
+
+
+def test_stop_keeps_the_picture_so_far(page, server):
+    page.goto(f"{server}/?{SMALL}&filter=9&steps_per_octave=60")  # 180 steps: long enough to stop
+    page.locator("[data-testid='stProgress']").wait_for()
+    page.locator(f"{MAIN} [data-testid='stImage']").first.wait_for()  # the live preview
+    time.sleep(1.0)
+    shot(page, "browser_rendering")
+    page.get_by_role("button", name="Stop").click()
+    page.get_by_text("Stopped after").wait_for()
+    settle(page)
+    assert page.locator("[data-testid='stProgress']").count() == 0
+    assert page.locator(f"{MAIN} [data-testid='stImage']").count() == 1
+    no_exception_shown(page)
+    shot(page, "browser_stopped")
+
+
+def test_two_sessions_at_once_each_get_their_own_picture(browser, server):
+    contexts = [browser.new_context(viewport={"width": 1200, "height": 900}) for _ in range(2)]
+    tabs = [context.new_page() for context in contexts]
+    try:
+        for tab, number in zip(tabs, (20, 21)):  # both start before either finishes
+            tab.set_default_timeout(SLOW_MS)
+            tab.goto(f"{server}/?{SMALL}&filter={number}", wait_until="commit")
+        for tab, number in zip(tabs, (20, 21)):
+            tab.locator(f"{MAIN} [data-testid='stPlotlyChart']").wait_for()
+            settle(tab)
+            assert f"filter {number}:" in tab.locator(f"{MAIN} [data-testid='stCaptionContainer']").first.inner_text()
+            assert tab.locator(f"{MAIN} [data-testid='stImage']").count() == 1
+            no_exception_shown(tab)
+    finally:
+        for context in contexts:
+            context.close()
+
+
+def test_compare_renders_three_starts_side_by_side(page, server):
+    render_on(page, f"{server}/compare?{SMALL}&filter=2", "Render", "How alike are they?")
+    page.locator(f"{MAIN} [data-testid='stPlotlyChart']").wait_for()
+    settle(page)
+    assert page.locator(f"{MAIN} [data-testid='stImage']").count() == 6
+    assert page.locator(f"{MAIN} [data-testid='stPlotlyChart']").count() == 1
+    assert page.locator(f"{MAIN} [data-testid='stDataFrame']").count() == 2
+    no_exception_shown(page)
+    shot(page, "browser_compare")
+
+
+def test_gallery_renders_a_layer_and_opens_a_tile_in_explore(page, server):
+    render_on(page, f"{server}/gallery?{SMALL}&filter=2", "in batches", "filters rendered")
+    settle(page)
+    assert page.locator(f"{MAIN} [data-testid='stImage']").count() == 16
+    no_exception_shown(page)
+    shot(page, "browser_gallery")
+
+    tile = page.locator(f"{MAIN} [data-testid='stImage']").nth(3)
+    number = tile.inner_text().split("#")[1].split(" ")[0]
+    page.locator(f".st-key-open_{number} button").click()  # Streamlit marks keyed widgets with st-key-<key>
+    page.locator(f"{MAIN} [data-testid='stPlotlyChart']").wait_for()
+    settle(page)
+    assert f"filter **{number}**" not in page.content()  # markdown is rendered, not shown raw
+    assert f"filter {number}:" in page.locator(f"{MAIN} [data-testid='stCaptionContainer']").first.inner_text()
+    assert f"filter={number}" in page.url
+
+
+def test_how_it_works_is_illustrated(page, server):
+    page.goto(f"{server}/how-it-works?{SMALL}&filter=2")
+    page.locator(f"{MAIN} [data-testid='stPlotlyChart']").wait_for()
+    settle(page)
+    assert "55 → 66 → 80 px" in page.locator(MAIN).inner_text()
+    no_exception_shown(page)
+    shot(page, "browser_how_it_works")

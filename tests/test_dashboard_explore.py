@@ -1,0 +1,113 @@
+"""AppTest: the Explore page and the shared sidebar, on the tiny test model."""
+
+from __future__ import annotations
+
+from dashboard_helpers import app, fresh_seed, no_exceptions, plotly_charts, renders  # noqa: F401
+
+SMALL = dict(preset="quick", final_size=48, octaves=2, steps_per_octave=8)  # 16 steps, quick on the tiny model
+
+
+def test_explore_renders_picture_chart_scrubber_and_metrics(monkeypatch, renders):
+    at = app(monkeypatch, seed=fresh_seed()).run()
+    no_exceptions(at)
+    assert renders.count == 1
+    assert at.selectbox(key="model").value == "tiny"
+    assert at.selectbox(key="layer").value == "block2_conv2"
+    assert [option for option in at.selectbox(key="layer").options][0].startswith("block1_conv1 · 8 filters")
+    assert at.number_input(key="filter").value == 0
+    assert len(at.image) == 1 and at.image[0].captions[0].startswith("finished picture")
+    assert len(plotly_charts(at)) == 1
+    assert at.slider[0].label == "Iteration" and at.slider[0].value == at.slider[0].max > 0
+    assert {metric.label for metric in at.metric} >= {"Final activation", "Time", "Device"}
+    assert "CPU" in at.metric[3].value or "GPU" in at.metric[3].value
+    assert [button.label for button in at.get("download_button")] == ["PNG", "GIF of the ascent"]
+    assert at.query_params["model"] == "tiny" and at.query_params["filter"] == "0"
+
+
+def test_scrubber_shows_other_steps_without_rendering_again(monkeypatch, renders):
+    at = app(monkeypatch, **SMALL, seed=fresh_seed()).run()
+    final_url = at.image[0].value[0]
+    assert renders.count == 1
+    at.slider[0].set_value(0).run()
+    assert at.image[0].captions[0] == "the start image (noise)"
+    assert at.image[0].value[0] != final_url
+    at.slider[0].set_value(11).run()
+    assert at.image[0].captions[0] == "step 11 of 16 · octave 2 of 2 at 40 px"
+    assert renders.count == 1, renders.calls
+    no_exceptions(at)
+
+
+def test_asking_again_after_switching_pages_shows_the_result_at_once(monkeypatch, renders):
+    seed = fresh_seed()
+    at = app(monkeypatch, **SMALL, seed=seed).run()
+    at.switch_page("app_pages/how_it_works.py").run()
+    at.switch_page("app_pages/explore.py").run()
+    assert renders.count == 1
+    assert len(at.image) == 1
+    other = app(monkeypatch, **SMALL, seed=seed).run()  # another browser session, same settings
+    assert renders.count == 1 and len(other.image) == 1
+
+
+def test_play_toggle_shows_the_animation(monkeypatch):
+    at = app(monkeypatch, **SMALL, seed=fresh_seed()).run()
+    at.toggle[0].set_value(True).run()
+    assert at.image[0].captions[0] == "the ascent, looping"
+    no_exceptions(at)
+
+
+def test_url_sets_the_view_and_follows_the_sidebar(monkeypatch):
+    at = app(monkeypatch, layer="block1_conv2", filter=5, preset="quick", final_size=64, octaves=2,
+             seed=fresh_seed()).run()
+    no_exceptions(at)
+    assert at.selectbox(key="layer").value == "block1_conv2"
+    assert at.number_input(key="filter").value == 5
+    assert at.number_input(key="adv_final_size").value == 64
+    assert at.selectbox(key="preset").value == "custom"
+    assert at.query_params["preset"] == "quick" and at.query_params["final_size"] == "64"
+    at.number_input(key="filter").set_value(6).run()
+    assert at.query_params["filter"] == "6"
+
+
+def test_invalid_settings_show_the_core_message_next_to_the_control(monkeypatch, renders):
+    at = app(monkeypatch, final_size=20, seed=fresh_seed()).run()
+    no_exceptions(at)
+    errors = [error.value for error in at.sidebar.error]
+    assert any("first octave" in message for message in errors), errors
+    assert renders.count == 0 and not at.image
+    at = app(monkeypatch, filter=99).run()
+    assert any("filter must be between 0 and 15" in error.value for error in at.sidebar.error)
+    assert renders.count == 0
+    at = app(monkeypatch, octaves="many").run()
+    assert any("octaves" in warning.value for warning in at.sidebar.warning)
+    no_exceptions(at)
+
+
+def test_presets_fill_the_advanced_fields_and_edits_make_them_custom(monkeypatch, renders):
+    at = app(monkeypatch, filter=99).run()  # an invalid filter: nothing renders while we try presets
+    at.selectbox(key="preset").set_value("classic").run()
+    assert at.number_input(key="adv_steps_per_octave").value == 15
+    assert at.number_input(key="adv_octaves").value == 9
+    assert at.selectbox(key="preset").value == "classic"
+    at.number_input(key="adv_final_size").set_value(300).run()
+    assert at.selectbox(key="preset").value == "custom"
+    assert at.query_params["preset"] == "classic" and at.query_params["final_size"] == "300"
+    assert renders.count == 0
+
+
+def test_random_filter_picks_a_filter_of_the_layer(monkeypatch):
+    at = app(monkeypatch, **SMALL, layer="block1_conv1", seed=fresh_seed()).run()
+    for _ in range(3):
+        at.button(key="random_filter").click().run()
+        assert 0 <= at.number_input(key="filter").value < 8
+    no_exceptions(at)
+
+
+def test_unloadable_model_falls_back_to_the_offline_vgg16_with_one_warning(monkeypatch):
+    at = app(monkeypatch, model="vgg16", preset="quick", final_size=48, octaves=2, steps_per_octave=2,
+             seed=fresh_seed()).run()
+    no_exceptions(at)
+    assert at.selectbox(key="model").value == "vgg16-offline"
+    warnings = [warning.value for warning in at.sidebar.warning]
+    assert len(warnings) == 1 and "vgg16" in warnings[0] and "vgg16-offline" in warnings[0]
+    assert at.query_params["model"] == "vgg16-offline"
+    assert len(at.image) == 1

@@ -1,0 +1,64 @@
+"""AppTest: the Layer gallery and How it works pages, on the tiny test model."""
+
+from __future__ import annotations
+
+from dashboard_helpers import app, fresh_seed, page_at, no_exceptions, plotly_charts, renders  # noqa: F401
+
+SMALL = dict(preset="quick", final_size=32, octaves=2, steps_per_octave=3)
+
+
+def gallery_page(monkeypatch, **query):
+    return page_at(monkeypatch, "gallery", **{**SMALL, **query})
+
+
+def test_gallery_renders_a_layer_in_batches_and_sorts_it(monkeypatch, renders):
+    at = gallery_page(monkeypatch)
+    assert at.selectbox(key="gallery_count").value == 16
+    before = renders.count
+    at.button(key="gallery_render").click().run()
+    no_exceptions(at)
+    batches = renders.calls[before:]
+    assert len(batches) == 2 and all(len(call.split("[")[1].split(",")) <= 8 for call in batches), batches
+    assert len(at.main.image) == 16
+    captions = [image.captions[0] for image in at.main.image]
+    losses = [float(caption.split("loss ")[1]) for caption in captions if "loss" in caption]
+    assert losses == sorted(losses, reverse=True)  # highest final loss first, like the classic collage
+    at.segmented_control(key="gallery_order").set_value("filter index").run()
+    assert [image.captions[0].split(" ·")[0] for image in at.main.image] == [f"#{index}" for index in range(16)]
+    assert any(button.label == "Collage PNG" for button in at.get("download_button"))
+    assert any("filters rendered" in text.value for text in at.main.markdown)
+
+
+def test_dead_filters_are_marked_not_hidden(monkeypatch):
+    at = gallery_page(monkeypatch, layer="block1_conv1", preset="classic", final_size=32, octaves=2,
+                      steps_per_octave=3, seed=0)  # classic: no warm-up, so filter 1 of this layer dies
+    at.button(key="gallery_render").click().run()
+    no_exceptions(at)
+    captions = [image.captions[0] for image in at.main.image]
+    assert len(captions) == 8 and "#1 · dead" in captions
+    summary = next(text.value for text in at.main.markdown if "filters rendered" in text.value)
+    assert "**1** dead" in summary
+
+
+def test_open_a_tile_in_explore(monkeypatch, renders):
+    at = gallery_page(monkeypatch)
+    at.button(key="gallery_render").click().run()
+    rendered = renders.count
+    at.button(key="open_7").click().run()
+    no_exceptions(at)
+    assert at.number_input(key="filter").value == 7
+    assert at.query_params["filter"] == "7"
+    assert at.title[0].value == "What does this filter look for?"
+    assert len(at.main.image) == 1 and len(plotly_charts(at)) == 1
+    assert renders.count == rendered  # the gallery's picture, shown at once
+
+
+def test_how_it_works_fills_in_the_current_numbers(monkeypatch):
+    at = app(monkeypatch, preset="quick", final_size=96, octaves=3, steps_per_octave=4, seed=fresh_seed()).run()
+    at.switch_page("app_pages/how_it_works.py").run()
+    no_exceptions(at)
+    text = " ".join(item.value for item in at.main.markdown)
+    assert "55 → 66 → 80 px" in text and "12 steps" in text and "96 px" in text
+    assert "block2_conv2" in text and "skipped" in text and "dead" in text
+    assert len(plotly_charts(at)) == 1
+    assert len(at.main.image) >= 3 + 4  # the start images, and the picture growing over the octaves

@@ -1,0 +1,91 @@
+"""Unit tests of the dashboard's pure helpers: URL reading, field list, similarity, tiles, model choice."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import dashboard_helpers  # noqa: F401  (puts dashboard/ on sys.path)
+import fields
+import model_choice
+import similarity
+import sidebar
+import tiles
+import urlstate
+from featviz_core.ascent import Result, Snapshot
+from featviz_core.settings import PRESETS, RenderSettings
+
+
+def test_every_advanced_field_is_a_core_field_and_every_preset_field_has_a_widget():
+    assert fields.FIELDS and all(field.name in RenderSettings.__dataclass_fields__ for field in fields.FIELDS)
+    for values in PRESETS.values():
+        assert set(values) <= set(fields.BY_NAME), "a preset sets a field the sidebar cannot show"
+
+
+def test_url_values_are_parsed_and_bad_ones_named():
+    values, problems = urlstate.read({"model": "tiny", "filter": "12", "final_size": "96", "raw_input": "true",
+                                      "step_size": "0.5", "octaves": "x", "start": "plasma", "preset": "fancy"})
+    assert values == {"model": "tiny", "filter": 12, "final_size": 96, "raw_input": True, "step_size": 0.5}
+    assert len(problems) == 3 and problems[0].startswith("preset must be one of")
+    assert problems[1].startswith("octaves must be a whole number")
+    assert "start must be one of noise, gray, gradient" in problems[2]
+
+
+@pytest.mark.parametrize("message, where", [
+    ("final_size must be between 16 and 1024; got 5", "final_size"),
+    ("final_size / upscale_factor ** octaves gives a first octave of 9 px", "final_size"),
+    ("filter must be between 0 and 511 for block5_conv3; got 600", "filter"),
+    ("layer 'x' is not a conv layer of tiny", "layer"),
+    ("start_photo is required when start is 'photo'", "general"),
+])
+def test_core_messages_are_placed_next_to_their_control(message, where):
+    assert sidebar.problem_field(message) == where
+
+
+def test_pixel_correlation_is_one_for_the_same_picture_and_spectrum_ignores_shifts():
+    rng = np.random.default_rng(0)
+    stripes = np.tile((np.sin(np.arange(64) / 2) * 100 + 128).astype(np.uint8)[None, :, None], (64, 1, 3))
+    shifted = np.roll(stripes, 3, axis=1)
+    assert similarity.pixel_correlation(stripes, stripes) == pytest.approx(1.0)
+    assert similarity.pixel_correlation(stripes, shifted) < 0.9
+    assert similarity.spectrum_correlation(stripes, shifted) > 0.95
+    noise = rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)
+    assert abs(similarity.pixel_correlation(stripes, noise)) < 0.2
+    assert np.isnan(similarity.pixel_correlation(stripes, np.zeros_like(stripes)))
+    rows = similarity.pairwise({"a": stripes, "b": shifted, "c": noise})
+    assert [row["pair"] for row in rows] == ["a vs b", "a vs c", "b vs c"]
+
+
+def test_verdict_says_what_the_numbers_mean():
+    assert "irrelevant" in similarity.verdict(0.1, 0.9, 0.1)
+    assert "still matters" in similarity.verdict(0.0, 0.2, 0.5)
+
+
+def _result(filter_index: int, loss: float, dead: bool = False) -> Result:
+    image = np.full((16, 16, 3), 200, np.uint8)
+    return Result(RenderSettings(model="tiny", layer="block1_conv1", filter=filter_index, final_size=20, octaves=1),
+                  image, np.array([loss], np.float32), (16,), (0,), (Snapshot(0, image),), loss, dead, False, 0.1,
+                  "CPU")
+
+
+def test_tiles_order_by_loss_or_index_and_mark_dead_ones():
+    results = [_result(0, 1.0), _result(1, 0.0, dead=True), _result(2, 3.0)]
+    assert [r.settings.filter for r in tiles.ordered(results, "final loss")] == [2, 0, 1]
+    assert [r.settings.filter for r in tiles.ordered(results, "filter index")] == [0, 1, 2]
+    marked = tiles.tile_image(results[1])
+    assert tuple(marked[0, 0]) == tuple(tiles.DEAD_RED) and marked[8, 8].max() < 100
+    assert tiles.caption(results[1]) == "#1 · dead" and tiles.caption(results[2]) == "#2 · loss 3"
+    assert tiles.collage_png(results).startswith(b"\x89PNG")
+
+
+def test_default_model_follows_the_environment_and_the_weights_on_disk(monkeypatch, tmp_path):
+    monkeypatch.setenv("FEATVIZ_MODEL", "tiny")
+    assert model_choice.default_model() == "tiny"
+    monkeypatch.delenv("FEATVIZ_MODEL")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    expected = "vgg16-offline" if model_choice.offline_model_available() else "vgg16"
+    assert model_choice.default_model() == expected
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / model_choice.IMAGENET_VGG16_FILE).write_bytes(b"weights")
+    assert model_choice.default_model() == "vgg16"
+    assert model_choice.fallback_for("vgg16-offline") is None
