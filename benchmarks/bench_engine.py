@@ -116,7 +116,7 @@ def main() -> None:
     from featviz_core.settings import preset
 
     loaded = cached_model(MODEL)
-    engine = ascent_step(loaded, LAYER)
+    engine = ascent_step(loaded, LAYER, preset("classic").method)  # the classic step: raw pixels, RMS
     eager_features = feature_model(loaded.model, LAYER)
     print(f"device: {device_name()}; engine precision: {engine.dtype}; model {MODEL}, layer {LAYER}")
 
@@ -136,8 +136,11 @@ def main() -> None:
         grads = tape.gradient(loss, image)
         (image + grads / (tf.sqrt(tf.reduce_mean(tf.square(grads))) + 1e-7)).numpy()
 
+    zeros = tf.zeros_like(image)
+
     def engine_step() -> None:
-        engine.step(image, filters, tf.constant(1.0), tf.constant(True))[0].numpy()
+        engine.step(image, zeros, zeros, tf.constant(1.0), filters, tf.constant(1.0), tf.constant(0.0),
+                    tf.constant([False]), tf.constant(0))[0].numpy()
 
     eager_ms = median_ms(eager_step, args.repeats)
     engine_ms = median_ms(engine_step, args.repeats)

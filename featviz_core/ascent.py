@@ -80,8 +80,9 @@ class AscentStep:
 
     It maps the optimized variable to pixels (parameterization), optionally transforms them
     (robustness), runs the network up to the layer, scores the objective and takes one step.
-    During warm-up the objective reads the layer's pre-activation, so filters whose ReLU output
-    is zero everywhere ("dead") still get a gradient (tf-keras-vis' ReplaceToLinear).
+    While an image is "warm" the objective reads the layer's pre-activation, so a filter whose
+    ReLU output is zero everywhere ("dead") still gets a gradient (tf-keras-vis' ReplaceToLinear).
+    `warm` is per image: the warm-up steps, and afterwards any filter that is still dead.
     """
 
     def __init__(self, loaded: LoadedModel, layer: str, method: Method) -> None:
@@ -95,7 +96,7 @@ class AscentStep:
         self.step = tf.function(self._step, input_signature=(
             image_spec, image_spec, image_spec, tf.TensorSpec([], tf.float32),  # param, Adam moments, count
             tf.TensorSpec([None], tf.int32), tf.TensorSpec([], tf.float32),  # filters, step size
-            tf.TensorSpec([], tf.float32), tf.TensorSpec([], tf.bool), tf.TensorSpec([], tf.int32),  # tv, warm, seed
+            tf.TensorSpec([], tf.float32), tf.TensorSpec([None], tf.bool), tf.TensorSpec([], tf.int32),  # tv, warm, seed
         ))
         self.measure = tf.function(self._measure, input_signature=(
             tf.TensorSpec([None, None, None, 3], tf.float32), tf.TensorSpec([None], tf.int32)))
@@ -110,7 +111,8 @@ class AscentStep:
         """(what the objective reads, the layer's real output) for a batch of pixel images."""
         pre = tf.cast(self.features(self._network_view(pixels, raw_input), training=False), tf.float32)
         post = self.activation_fn(pre)
-        return tf.cond(warm, lambda: pre, lambda: post), post
+        per_image = tf.reshape(warm, [-1] + [1] * (pre.shape.rank - 1))
+        return tf.where(per_image, pre, post), post
 
     def _step(self, param, first, second, count, filters, step_size, tv_weight, warm, seed):
         method = self.method
@@ -132,7 +134,7 @@ class AscentStep:
 
     def _measure(self, images: tf.Tensor, filters: tf.Tensor) -> tf.Tensor:
         """The objective on displayed images, fed the model's own way, with no transforms."""
-        _, outputs = self._layer_outputs(images, tf.constant(False), False)
+        _, outputs = self._layer_outputs(images, tf.zeros_like(filters, tf.bool), False)
         return objectives.objective_values(self.method.objective, outputs, filters)
 
     def trace_count(self) -> int:
@@ -215,7 +217,7 @@ class _Run:
                 self._set_pixels(self._resized(size))
             self.octave_starts.append(done)
             for _ in range(settings.steps_per_octave):
-                self._take_step(warm=done < settings.warmup_steps, seed=settings.seed * 7919 + done)
+                self._take_step(warming_up=done < settings.warmup_steps, seed=settings.seed * 7919 + done)
                 done += 1
                 if done % settings.snapshot_stride == 0:
                     self._snapshot()
@@ -227,21 +229,28 @@ class _Run:
         final = self._resized(settings.final_size)
         return self._results(final, time.perf_counter() - began)
 
-    def _take_step(self, warm: bool, seed: int) -> None:
-        """One ascent step for the filters still alive; a filter whose activation hits zero is dead."""
+    @property
+    def _classic_dead_rule(self) -> bool:
+        """The classic script drops a filter the moment its activation is zero (its gradient is zero
+        from then on). Not with the rescue (dead filters keep climbing the pre-activation), for
+        logits (they can be negative), or on randomly transformed views."""
+        settings = self.settings
+        return settings.warmup_steps == 0 and not settings.transforms and settings.objective != "logit"
+
+    def _take_step(self, warming_up: bool, seed: int) -> None:
+        """One ascent step for the filters still alive."""
         alive = np.flatnonzero(self.alive)
         self.octave_step += 1
+        still_dead = np.array([bool(self.losses[i]) and self.losses[i][-1] <= DEAD_LOSS for i in alive], dtype=bool)
+        warm = np.full(len(alive), warming_up) | (still_dead & (self.settings.warmup_steps > 0))
         params, first, second, pixels, losses = self.step.step(
             self.params[alive], self.first[alive], self.second[alive], float(self.octave_step),
             self.filters[alive], self.settings.step_size, self.settings.tv_weight, warm, seed % 2**31)
         params, first, second, pixels = params.numpy(), first.numpy(), second.numpy(), pixels.numpy()
-        # The classic drop rule: a zero activation means a zero gradient from then on. It does not
-        # apply during warm-up, to logits (they can be negative), or to one randomly transformed view.
-        can_die = not (warm or self.settings.objective == "logit" or self.settings.transforms)
         for position, (index, loss) in enumerate(zip(alive, losses.numpy())):
             self.losses[index].append(float(loss))
-            if can_die and loss <= DEAD_LOSS:
-                self.alive[index] = False  # the classic script drops such a filter here
+            if self._classic_dead_rule and loss <= DEAD_LOSS:
+                self.alive[index] = False
                 continue
             self.params[index], self.first[index], self.second[index] = params[position], first[position], second[position]
             self.pixels[index] = pixels[position]
@@ -267,6 +276,12 @@ class _Run:
             if not taken or taken[-1].step != steps:
                 taken.append(Snapshot(steps, imaging.deprocess(image)))
 
+    def _is_dead(self, index: int, final_activation: float) -> bool:
+        """Dropped by the classic rule, or (other rules) the finished picture does not activate the filter."""
+        if self._classic_dead_rule or self.settings.objective == "logit":
+            return not self.alive[index]
+        return final_activation <= DEAD_LOSS
+
     def _results(self, final_pixels: np.ndarray, seconds: float) -> list[Result]:
         shown = np.stack([imaging.deprocess(image) for image in final_pixels])
         activations = self.step.measure(tf.constant(shown, tf.float32), self.filters).numpy()
@@ -279,7 +294,7 @@ class _Run:
                 octave_starts=tuple(self.octave_starts),
                 snapshots=tuple(self.snapshots[index]),
                 final_activation=float(activations[index]),
-                dead=bool(not self.alive[index] or (self.settings.transforms and activations[index] <= DEAD_LOSS)),
+                dead=self._is_dead(index, float(activations[index])),
                 cancelled=self.cancelled,
                 seconds=seconds,
                 device=f"{device_name()}, {self.step.dtype}",

@@ -84,7 +84,7 @@ def test_warmup_passes_gradient_for_inactive_units_only_during_warmup(tiny):
     def change(warm: bool) -> float:
         zeros = tf.zeros_like(images)
         new, *_ = step.step(images, zeros, zeros, tf.constant(1.0), filters, tf.constant(1.0), tf.constant(0.0),
-                            tf.constant(warm), tf.constant(0))
+                            tf.constant([warm]), tf.constant(0))
         return float(tf.reduce_max(tf.abs(new - images)))
 
     assert change(warm=True) > 0.5

@@ -83,10 +83,7 @@ def quality_of(settings: RenderSettings, _image: np.ndarray) -> Quality:
 
 
 st.title("Which method draws it best?")
-selection = sidebar.current()
-if selection.settings is None:
-    st.info(selection.problem, icon=":material/tune:")
-    st.stop()
+selection = sidebar.valid_selection()
 settings = selection.settings
 st.caption(f"**{settings.layer}** · filter **{settings.filter}**, rendered by different methods. Each preset keeps "
            f"its own method and schedule; model, layer, filter, start image, seed and final size "
@@ -105,26 +102,11 @@ for name in chosen:
 if not 2 <= len(runs) <= 4:
     st.info("Pick two to four methods.", icon=":material/touch_app:")
     st.stop()
+for column, (name, run) in zip(st.columns(len(runs)), runs.items()):
+    sizes = " → ".join(str(size) for size in run.octave_sizes)
+    column.caption(f"**{method_caption(name, run)}**  \n{sizes} px, shown at {run.final_size} px")
 
-results = {name: cache.cached_result(run) for name, run in runs.items()}
-missing = [name for name, result in results.items() if result is None]
-if missing:
-    columns = st.columns(len(runs))
-    for column, (name, run) in zip(columns, runs.items()):
-        sizes = " → ".join(str(size) for size in run.octave_sizes)
-        column.markdown(f"**{method_caption(name, run)}**  \n{sizes} px, shown at {run.final_size} px"
-                        + ("" if results[name] is None else " · already rendered"))
-    stop = st.empty()
-    clicked = st.button(f"Render {len(missing)} method{'s' if len(missing) > 1 else ''}", type="primary",
-                        icon=":material/play_arrow:", key="methods_render")
-    if not clicked:
-        st.stop()
-    live.stop_button("methods", tuple(runs.values()), stop)
-    for column, name in zip(columns, runs):
-        if results[name] is None:
-            results[name] = live.render_one(runs[name], selection.model, column.container(), label=name)
-    stop.empty()
-    st.rerun()
+results = live.render_side_by_side("methods", runs, selection.model, "method")
 
 st.subheader("Results")
 for column, (name, result) in zip(st.columns(len(results)), results.items()):
