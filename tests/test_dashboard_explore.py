@@ -50,7 +50,7 @@ def test_asking_again_after_switching_pages_shows_the_result_at_once(monkeypatch
 
 def test_play_toggle_shows_the_animation(monkeypatch):
     at = app(monkeypatch, **SMALL, seed=fresh_seed()).run()
-    at.toggle[0].set_value(True).run()
+    next(toggle for toggle in at.toggle if toggle.label == "Play the ascent").set_value(True).run()
     assert at.image[0].captions[0] == "the ascent, looping"
     no_exceptions(at)
 
@@ -111,3 +111,23 @@ def test_unloadable_model_falls_back_to_the_offline_vgg16_with_one_warning(monke
     assert len(warnings) == 1 and "vgg16" in warnings[0] and "vgg16-offline" in warnings[0]
     assert at.query_params["model"] == "vgg16-offline"
     assert len(at.image) == 1
+
+
+def test_a_photo_start_dreams_and_shows_photo_and_result_side_by_side(monkeypatch, renders):
+    from dashboard_helpers import photo_png
+
+    at = app(monkeypatch, **SMALL, seed=fresh_seed()).run()
+    at.file_uploader(key="explore_photo").set_value(("ramp.png", photo_png(), "image/png")).run()
+    no_exceptions(at)
+    assert renders.calls[-1].startswith("photo")
+    captions = [image.captions[0] for image in at.image]
+    assert captions[0] == "your photo (centre square)" and "DeepDream" in captions[1]
+    assert captions[2].startswith("finished picture")
+
+
+def test_a_bad_photo_in_explore_gives_an_error_and_keeps_the_page(monkeypatch, renders):
+    at = app(monkeypatch, **SMALL, seed=fresh_seed()).run()
+    at.file_uploader(key="explore_photo").set_value(("junk.png", b"not an image at all", "image/png")).run()
+    no_exceptions(at)
+    assert any("can't be used" in error.value for error in at.error)
+    assert at.image and at.image[0].captions[0].startswith("finished picture")

@@ -6,14 +6,25 @@ import cache
 import charts
 import live
 import sidebar
+import uploads
 import views
 from featviz_core.ascent import Result
+from featviz_core.start_images import make_start_image
 
 st.title("What does this filter look for?")
 selection = sidebar.valid_selection()
 settings = selection.settings
 st.caption(f"**{settings.model}** · **{settings.layer}** · filter **{settings.filter}**: the image below is "
            "grown by gradient ascent to make this filter fire as strongly as it can.")
+
+with st.expander("Start from your photo (DeepDream style)", icon=":material/add_photo_alternate:"):
+    photo = uploads.photo_input("explore_photo")
+    dream = st.toggle("Dream the whole layer (DeepDream objective) instead of this one filter", value=True,
+                      key="explore_dream", help="DeepDream climbs the mean squared activation of every filter of "
+                                                "the layer, so the photo grows whatever the layer sees in it.")
+if photo is not None:
+    settings = settings.with_changes(start="photo", start_photo=photo,
+                                     objective="deepdream" if dream else settings.objective)
 
 result = cache.cached_result(settings)
 if result is None and live.stopped("explore", settings):
@@ -55,6 +66,13 @@ def scrubber(result: Result, key: str) -> None:
         st.caption("Each dotted line starts an octave: the image is enlarged and the ascent goes on at the new "
                    "size (labelled on top). The red line is the scrubber's step.")
 
+
+if settings.start == "photo":
+    original, dreamed = st.columns(2)
+    start = make_start_image("photo", settings.final_size, settings.seed, settings.start_photo)
+    original.image(start.astype("uint8"), width="stretch", caption="your photo (centre square)")
+    dreamed.image(result.image, width="stretch", caption=f"after {result.steps_run} steps of "
+                                                         f"{'DeepDream' if settings.objective == 'deepdream' else 'ascent'}")
 
 scrubber(result, key)
 views.result_metrics(result)
