@@ -17,7 +17,6 @@ import time
 
 MODEL = "vgg16-offline"
 LAYERS = {"block3_conv3": 256, "block4_conv3": 512, "block5_conv3": 512}
-BATCH = 8
 
 
 def parse_args() -> argparse.Namespace:
@@ -38,11 +37,11 @@ def chosen_filters(per_layer: int, seed: int) -> dict[str, list[int]]:
 
 def render_and_measure(settings, filters, loaded, meter):
     """Render `filters` in batches; return their Quality records."""
-    from featviz_core.ascent import render_batch
+    from featviz_core.ascent import batch_limit, render_batch
 
-    qualities = []
-    for first in range(0, len(filters), BATCH):
-        for result in render_batch(settings, filters[first:first + BATCH], loaded):
+    qualities, batch = [], batch_limit(settings)
+    for first in range(0, len(filters), batch):
+        for result in render_batch(settings, filters[first:first + batch], loaded):
             qualities.append(meter.measure(result.image, result.settings.filter))
     return qualities
 
@@ -50,14 +49,14 @@ def render_and_measure(settings, filters, loaded, meter):
 def count_dead(preset_name: str, first: int, loaded) -> int:
     """Dead filters among the first `first` of block5_conv3 (classic stops after its first octave:
     that is where the classic method loses them)."""
-    from featviz_core.ascent import render_batch
+    from featviz_core.ascent import batch_limit, render_batch
     from featviz_core.settings import preset
 
     settings = preset(preset_name, model=MODEL, layer="block5_conv3")
     limit = settings.steps_per_octave if preset_name == "classic" else settings.total_steps
-    dead = 0
-    for start in range(0, first, 16):
-        results = render_batch(settings, list(range(start, min(start + 16, first))), loaded,
+    dead, batch = 0, batch_limit(settings)
+    for start in range(0, first, batch):
+        results = render_batch(settings, list(range(start, min(start + batch, first))), loaded,
                                on_progress=lambda event: event.step < limit)
         dead += sum(result.dead or result.final_activation <= 1e-7 for result in results)
     return dead

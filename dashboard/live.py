@@ -27,7 +27,6 @@ from featviz_core.settings import RenderSettings
 INTERRUPTS = (RerunException, StopException)
 PREVIEW_EVERY_S = 0.25
 PREVIEW_WIDTH = 320
-BATCH = 8
 _STOPPED = "_live_stopped"
 
 
@@ -156,8 +155,9 @@ def render_filters(settings: RenderSettings, filters: Sequence[int], model: Load
     missing = [index for index in filters if cache.cached_result(settings.with_changes(filter=index)) is None]
     results: list[Result] = []
     total_steps = max(1, len(missing) * settings.total_steps)
-    for start in range(0, len(missing), BATCH):
-        chunk = missing[start:start + BATCH]
+    batch = ascent.batch_limit(settings)
+    for start in range(0, len(missing), batch):
+        chunk = missing[start:start + batch]
         with render_turn(where):
             view = LiveProgress(where, f"Filters {start + 1}-{start + len(chunk)} of {len(missing)}", preview=False,
                                 done_before=start * settings.total_steps, total=total_steps, weight=len(chunk))

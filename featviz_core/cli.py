@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     gallery.add_argument("-o", "--output", type=Path, required=True, help="PNG file to write")
     gallery.add_argument("--order", choices=["loss", "index"], default="loss",
                          help="best final loss first (classic) or filter order")
-    gallery.add_argument("--batch", type=int, default=8, help="filters rendered together")
+    gallery.add_argument("--batch", type=int, help="filters rendered together (default: as many as fit a ~400 MB budget)")
     add_render_options(gallery)
     return parser
 
@@ -155,7 +155,7 @@ def command_render(args: argparse.Namespace) -> None:
 
 
 def command_gallery(args: argparse.Namespace) -> None:
-    from .ascent import render_batch
+    from .ascent import batch_limit, render_batch
     from .imaging import collage, png_bytes
     from .models import load_model
 
@@ -164,11 +164,12 @@ def command_gallery(args: argparse.Namespace) -> None:
     filters = parse_filter_range(args.filters)
     for index in filters:
         settings.with_changes(filter=index).check_layer(loaded.layers)
-    if args.batch < 1:
+    batch = batch_limit(settings) if args.batch is None else args.batch
+    if batch < 1:
         raise CliError("--batch must be at least 1")
     results = []
-    for first in range(0, len(filters), args.batch):
-        chunk = filters[first:first + args.batch]
+    for first in range(0, len(filters), batch):
+        chunk = filters[first:first + batch]
         bar = ProgressBar(f"filters {chunk[0]}-{chunk[-1]}", settings.total_steps)
         results += render_batch(settings, chunk, loaded,
                                 on_progress=lambda event: bar(event.step, float(event.losses.mean())))

@@ -215,3 +215,13 @@ def test_progress_reports_the_step_on_which_the_last_filter_died(dead_net):
     result = render(dead_settings(), dead_net, on_progress=events.append)
     assert result.dead
     assert [event.step for event in events] == list(range(1, result.steps_run + 1))
+
+
+def test_batch_limit_keeps_big_renders_small_and_small_ones_batched():
+    from featviz_core.ascent import MAX_BATCH, batch_limit
+    from featviz_core.settings import preset
+
+    assert batch_limit(preset("classic")) == 1  # 343 px octaves
+    assert batch_limit(preset("robust")) == 1  # 294 px octaves, padded and zoomed
+    assert 4 <= batch_limit(preset("quick")) <= MAX_BATCH
+    assert batch_limit(preset("quick", final_size=32, octaves=1)) == MAX_BATCH
