@@ -9,12 +9,13 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
+import numpy as np
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from featviz_core import models
 from featviz_core.ascent import Result
-from featviz_core.quality import QualityMeter
+from featviz_core.quality import Quality, QualityMeter
 from featviz_core.settings import RenderSettings
 
 RESULT_ENTRIES = 96
@@ -109,3 +110,9 @@ def store_result(result: Result) -> None:
     finally:
         with _handoff_lock:  # a hit (someone stored these settings a moment ago): drop ours
             _handoff.pop(result.settings, None)
+
+
+@st.cache_data(max_entries=RESULT_ENTRIES, show_spinner="Measuring the picture (16 jittered views)...")
+def picture_quality(settings: RenderSettings, _image: np.ndarray) -> Quality:
+    """The quality proxies of the finished picture of `settings` (the image follows from the settings)."""
+    return quality_meter(settings.model, settings.layer).measure(_image, settings.filter)

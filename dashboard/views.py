@@ -9,6 +9,7 @@ import streamlit as st
 
 from featviz_core import imaging
 from featviz_core.ascent import Result
+from featviz_core.quality import Quality
 from featviz_core.settings import RenderSettings
 
 GIF_FRAMES = 60
@@ -64,11 +65,16 @@ def result_key(settings: RenderSettings, *extra: object) -> str:
     return f"{abs(hash((settings, *extra))):x}"
 
 
-def result_metrics(result: Result) -> None:
-    """Final activation, time taken and device, as metrics in one row."""
-    activation, seconds, steps, device = st.columns([1, 1, 1, 2])
+def result_metrics(result: Result, quality: Quality) -> None:
+    """Final activation, picture quality, time taken and device, as metrics in one row."""
+    activation, robust, hf, seconds, steps, device = st.columns([1, 1, 1, 1, 1, 2])
     activation.metric("Final activation", f"{result.final_activation:.3g}",
                       help="Mean output of the filter on the finished picture, fed the model's own way.")
+    robust.metric("Robust", f"{quality.robust:.2f}",
+                  help="Activation kept under 16 small random jitters, scalings and rotations, divided by the "
+                       "activation: near 1 = real structure, low = fragile pixel noise.")
+    hf.metric("High freq.", f"{quality.hf:.3f}", help="Share of spectral power above half the Nyquist frequency: "
+                                                       "lower = less noise.")
     seconds.metric("Time", f"{result.seconds:.1f} s")
     steps.metric("Steps", f"{result.steps_run} / {result.settings.total_steps}")
     device.metric("Device", result.device)

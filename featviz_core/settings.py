@@ -119,6 +119,11 @@ class RenderSettings:
             raise ValueError(f"layer {self.layer!r} is not a conv layer of {self.model}; choose one of: {shown}")
         if self.filter >= info.filters:
             raise ValueError(f"filter must be between 0 and {info.filters - 1} for {self.layer}; got {self.filter}")
+        if self.objective == "logit" and info.kind != "Dense":
+            heads = [layer.name for layer in by_name.values() if layer.kind == "Dense"]  # type: ignore[attr-defined]
+            raise ValueError(
+                f"objective 'logit' needs the classifier layer ({heads[0]})" if heads else
+                f"objective 'logit' needs a classification head, and {self.model} has none (its conv layers only)")
 
 
 def _check_int(name: str, value: object, low: int, high: int) -> None:

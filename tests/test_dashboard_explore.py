@@ -18,8 +18,10 @@ def test_explore_renders_picture_chart_scrubber_and_metrics(monkeypatch, renders
     assert len(at.image) == 1 and at.image[0].captions[0].startswith("finished picture")
     assert len(plotly_charts(at)) == 1
     assert at.slider[0].label == "Iteration" and at.slider[0].value == at.slider[0].max > 0
-    assert {metric.label for metric in at.metric} >= {"Final activation", "Time", "Device"}
-    assert "CPU" in at.metric[3].value or "GPU" in at.metric[3].value
+    metrics = {metric.label: metric.value for metric in at.metric}
+    assert set(metrics) >= {"Final activation", "Robust", "High freq.", "Time", "Device"}
+    assert "CPU" in metrics["Device"] or "GPU" in metrics["Device"]
+    assert 0 <= float(metrics["High freq."]) <= 1 and float(metrics["Robust"]) >= 0
     assert [button.label for button in at.get("download_button")] == ["PNG", "GIF of the ascent"]
     assert at.query_params["model"] == "tiny" and at.query_params["filter"] == "0"
 

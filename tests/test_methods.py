@@ -149,3 +149,29 @@ def test_diversity_pushes_the_images_of_a_batch_apart(tiny):
     independent = [render(settings.with_changes(seed=seed), tiny) for seed in (0, 1)]  # what diversity starts from
     diverse = render_batch(settings.with_changes(objective="diversity"), [7, 7], tiny)
     assert similarity(diverse) < similarity(independent) - 1e-4  # well above float rounding (~1e-7)
+
+
+def test_logit_objective_says_when_a_model_has_no_classifier(tiny):
+    conv_only = RenderSettings(model="tiny", layer="block2_conv1", objective="logit")
+    with pytest.raises(ValueError, match="objective 'logit' needs the classifier layer \\(predictions\\)"):
+        conv_only.check_layer(tiny.layers)
+    headless = [info for info in tiny.layers if info.kind != "Dense"]
+    with pytest.raises(ValueError, match="has none"):
+        conv_only.check_layer(headless)
+
+
+def test_robust_preset_runs_on_a_mobilenet_architecture():
+    """Depthwise convs, batch norm and ReLU6 layers (random weights: no download here)."""
+    import keras
+
+    from featviz_core.models import LoadedModel
+
+    network = keras.applications.MobileNetV2(weights=None, include_top=False, input_shape=(None, None, 3))
+    loaded = LoadedModel("mobilenetv2-random", "test", network, keras.applications.mobilenet_v2.preprocess_input)
+    layer = "block_3_depthwise"
+    assert any(info.name == layer and info.kind == "DepthwiseConv2D" for info in loaded.layers)
+    from featviz_core.settings import preset
+
+    result = render(preset("robust", model=loaded.name, layer=layer, filter=5, final_size=64, octaves=2,
+                           steps_per_octave=4), loaded)
+    assert result.image.shape == (64, 64, 3) and result.steps_run == 8 and np.isfinite(result.losses).all()

@@ -76,12 +76,6 @@ def verdict(results: dict[str, Result], qualities: dict[str, Quality]) -> str:
     return " ".join(lines)
 
 
-@st.cache_data(max_entries=cache.RESULT_ENTRIES, show_spinner="Measuring the pictures (16 jittered views each)...")
-def quality_of(settings: RenderSettings, _image: np.ndarray) -> Quality:
-    """The quality proxies of the finished picture of `settings` (the image follows from the settings)."""
-    return cache.quality_meter(settings.model, settings.layer).measure(_image, settings.filter)
-
-
 st.title("Which method draws it best?")
 selection = sidebar.valid_selection()
 settings = selection.settings
@@ -120,7 +114,7 @@ st.caption("Each curve is the filter's output as its own method sees the image (
            "picture the same way.")
 
 st.subheader("How good is each picture?")
-qualities = {name: quality_of(result.settings, result.image) for name, result in results.items()}
+qualities = {name: cache.picture_quality(result.settings, result.image) for name, result in results.items()}
 table = [{"method": name, "final activation": result.final_activation, "act": quality.act,
           "robust": quality.robust, "hf": quality.hf, "dead": dead_note(result, quality),
           "seconds": result.seconds}
