@@ -67,7 +67,7 @@ def result_key(settings: RenderSettings, *extra: object) -> str:
 
 def result_metrics(result: Result, quality: Quality) -> None:
     """Final activation, picture quality, time taken and device, as metrics in one row."""
-    activation, robust, hf, seconds, steps, device = st.columns([1, 1, 1, 1, 1, 2])
+    activation, robust, hf, seconds, steps, device = st.columns([1, 1, 1, 1, 1, 3])
     activation.metric("Final activation", f"{result.final_activation:.3g}",
                       help="Mean output of the filter on the finished picture, fed the model's own way.")
     robust.metric("Robust", f"{quality.robust:.2f}",
