@@ -141,7 +141,9 @@ def test_explore_renders_and_the_scrubber_changes_the_image(page, server):
     settle(page)
     assert page.locator(f"{MAIN} [data-testid='stImage']").count() == 1
     assert "finished picture" in page.locator(f"{MAIN} [data-testid='stImage']").inner_text()
-    assert page.locator("[data-testid='stMetric']").count() == 4
+    labels = page.locator("[data-testid='stMetricLabel']").all_inner_texts()
+    assert [label.strip() for label in labels] == [
+        "Final activation", "Robust", "High freq.", "Time", "Steps", "Device"]
     no_exception_shown(page)
     shot(page, "browser_explore")
 
