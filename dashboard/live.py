@@ -155,20 +155,20 @@ def render_filters(settings: RenderSettings, filters: Sequence[int], model: Load
     missing = [index for index in filters if cache.cached_result(settings.with_changes(filter=index)) is None]
     results: list[Result] = []
     total_steps = max(1, len(missing) * settings.total_steps)
-    batch = ascent.batch_limit(settings)
-    for start in range(0, len(missing), batch):
-        chunk = missing[start:start + batch]
+    batch_size = ascent.batch_limit(settings)
+    for start in range(0, len(missing), batch_size):
+        chunk = missing[start:start + batch_size]
         with render_turn(where):
             view = LiveProgress(where, f"Filters {start + 1}-{start + len(chunk)} of {len(missing)}", preview=False,
                                 done_before=start * settings.total_steps, total=total_steps, weight=len(chunk))
-            batch = ascent.render_batch(settings, chunk, model, on_progress=view)
+            finished = ascent.render_batch(settings, chunk, model, on_progress=view)
             if view.interrupt is not None:
                 raise view.interrupt
-            for result in batch:
+            for result in finished:
                 cache.store_result(result)
         view.clear()
-        results.extend(batch)
+        results.extend(finished)
         if on_batch is not None:
-            on_batch(batch)
+            on_batch(finished)
     return results
 

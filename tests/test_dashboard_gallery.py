@@ -31,6 +31,19 @@ def test_gallery_renders_a_layer_in_batches_and_sorts_it(monkeypatch, renders):
     assert any("filters rendered" in text.value for text in at.main.markdown)
 
 
+def test_a_gallery_larger_than_one_batch_renders_every_batch(monkeypatch, renders):
+    from featviz_core import ascent
+
+    monkeypatch.setattr(ascent, "batch_limit", lambda settings: 5)  # as for large pictures on a small host
+    at = gallery_page(monkeypatch, seed=fresh_seed())
+    before = renders.count
+    at.button(key="gallery_render").click().run()
+    no_exceptions(at)
+    sizes = [len(call.split("[")[1].split(",")) for call in renders.calls[before:]]
+    assert sizes == [5, 5, 5], renders.calls[before:]  # filter 0 was rendered by Explore, the first page
+    assert len(at.main.image) == 16
+
+
 def test_dead_filters_are_marked_not_hidden(monkeypatch):
     at = gallery_page(monkeypatch, layer="block1_conv1", preset="classic", final_size=32, octaves=2,
                       steps_per_octave=3, seed=0)  # classic: no warm-up, so filter 1 of this layer dies
