@@ -73,29 +73,29 @@ def main() -> None:
     filters = chosen_filters(args.per_layer, args.seed)
     meters = {layer: QualityMeter(loaded, layer) for layer in LAYERS}
     print(f"model {MODEL}; filters (seed {args.seed}): {filters}")
-    by_preset, seconds = {}, {}
+    by_preset, by_layer, seconds = {}, {}, {}
     for name in args.presets.split(","):
         began = time.perf_counter()
-        by_preset[name] = [
-            quality
-            for layer, indices in filters.items()
-            for quality in render_and_measure(preset(name, model=MODEL, layer=layer), indices, loaded, meters[layer])
-        ]
+        for layer, indices in filters.items():
+            settings = preset(name, model=MODEL, layer=layer)
+            by_layer[f"{name} · {layer}"] = render_and_measure(settings, indices, loaded, meters[layer])
+        by_preset[name] = [quality for key, qualities in by_layer.items() if key.startswith(f"{name} ·")
+                           for quality in qualities]
         seconds[name] = time.perf_counter() - began
 
-    print(f"\n| preset | median act | median robust | median hf | dead rate | wall time |")
+    print("\n| preset | median act | median robust | median hf | dead rate | wall time |")
     print("| --- | --- | --- | --- | --- | --- |")
-    for row in median_table(by_preset):
+    for row in median_table(by_preset) + median_table(by_layer):
         name = row["method"]
-        print(f"| {name} | {row['act']:.2f} | {row['robust']:.3f} | {row['hf']:.4f} | {row['dead_rate']:.0%} | "
-              f"{seconds[name]:.0f} s |")
+        wall = f"{seconds[name]:.0f} s" if name in seconds else ""
+        print(f"| {name} | {row['act']:.2f} | {row['robust']:.3f} | {row['hf']:.5f} | {row['dead_rate']:.0%} | {wall} |")
 
     if "classic" in by_preset and DEFAULT_PRESET in by_preset:
         table = {row["method"]: row for row in median_table(by_preset)}
         classic, default = table["classic"], table[DEFAULT_PRESET]
         newly_dead = sum(c.act > 1e-7 and d.dead for c, d in zip(by_preset["classic"], by_preset[DEFAULT_PRESET]))
         print(f"\n{DEFAULT_PRESET} vs classic: robust {default['robust'] - classic['robust']:+.3f} (target >= +0.1), "
-              f"hf {default['hf'] - classic['hf']:+.4f} (target <= 0), filters dead only with {DEFAULT_PRESET}: "
+              f"hf {default['hf'] - classic['hf']:+.5f} (target <= 0), filters dead only with {DEFAULT_PRESET}: "
               f"{newly_dead} (target 0), wall time {seconds[DEFAULT_PRESET] / seconds['classic']:.2f}x classic's "
               f"(target <= 1)")
 

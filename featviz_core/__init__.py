@@ -1,15 +1,27 @@
 """featviz_core: see what the filters of a convolutional network have learned.
 
-Streamlit-free: usable from notebooks, the `featviz` CLI and the dashboard.
+Streamlit-free: usable from notebooks, the `featviz` CLI and the dashboard. The names below are
+imported on first use, so `import featviz_core.cli` (and `featviz --help`) does not load
+TensorFlow before the command line has set its log level.
 """
 
-from .ascent import Progress, Result, Snapshot, render, render_batch
-from .models import LayerInfo, LoadedModel, ModelLoadError, describe, list_layers, load_model, model_names
-from .settings import PRESETS, RenderSettings, preset
-from .start_images import BadImageError
+from __future__ import annotations
 
-__all__ = [
-    "BadImageError", "LayerInfo", "LoadedModel", "ModelLoadError", "PRESETS", "Progress", "RenderSettings",
-    "Result", "Snapshot", "describe", "list_layers", "load_model", "model_names", "preset", "render",
-    "render_batch",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "Progress": "ascent", "Result": "ascent", "Snapshot": "ascent", "render": "ascent", "render_batch": "ascent",
+    "LayerInfo": "models", "LoadedModel": "models", "ModelLoadError": "models", "describe": "models",
+    "list_layers": "models", "load_model": "models", "model_names": "models",
+    "PRESETS": "settings", "RenderSettings": "settings", "preset": "settings",
+    "BadImageError": "start_images",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)

@@ -11,6 +11,7 @@ from typing import Sequence
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 USAGE_ERROR = 2
+NATIVE_LOGS = "FEATVIZ_NATIVE_LOGS"
 
 
 class CliError(Exception):
@@ -204,5 +205,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
+def mute_native_logs() -> None:
+    """Send what TensorFlow's C++ code writes to file descriptor 2 to /dev/null (TensorFlow 2.19+ no
+    longer honours TF_CPP_MIN_LOG_LEVEL for its start-up lines); Python's own stderr (errors, progress,
+    warnings) keeps the real terminal. FEATVIZ_NATIVE_LOGS=1 keeps the native logs."""
+    if os.environ.get(NATIVE_LOGS) == "1":
+        return
+    sys.stderr.flush()
+    terminal = os.fdopen(os.dup(2), "w", buffering=1, encoding=sys.stderr.encoding, errors="backslashreplace")
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    sys.stderr = terminal
+
+
+def run() -> None:
+    """The installed `featviz` command: quiet native logs, then main()."""
+    mute_native_logs()
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

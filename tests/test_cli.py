@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from featviz_core.cli import CliError, main, parse_filter_range
+from featviz_core.cli import NATIVE_LOGS, CliError, main, parse_filter_range
 
 TINY_SIZES = ["--steps", "2", "--octaves", "2", "--size", "32"]  # 4 steps at 22 and 26 px, then 32 px
 
@@ -249,7 +249,15 @@ def test_argparse_errors_exit_2(capsys, argv):
 def test_the_installed_featviz_command_runs():
     executable = shutil.which("featviz") or str(Path(sys.executable).parent / "featviz")
     assert Path(executable).exists(), "the featviz entry point is not installed (pip install -e .)"
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env = {key: value for key, value in os.environ.items() if key not in ("TF_CPP_MIN_LOG_LEVEL", NATIVE_LOGS)}
     done = subprocess.run([executable, "layers", "tiny"], capture_output=True, text=True, timeout=180, env=env)
     assert done.returncode == 0, done.stderr
     assert "block2_conv2" in done.stdout and "16 filters" in done.stdout
+    assert "absl" not in done.stderr and "cuda" not in done.stderr.lower(), done.stderr  # TensorFlow's C++ logs muted
+
+
+def test_the_installed_command_still_prints_its_errors():
+    executable = shutil.which("featviz") or str(Path(sys.executable).parent / "featviz")
+    done = subprocess.run([executable, "layers", "no-such-model"], capture_output=True, text=True, timeout=180)
+    assert done.returncode == 2
+    assert done.stderr.strip().startswith("featviz: error:") and len(done.stderr.strip().splitlines()) == 1, done.stderr
