@@ -24,6 +24,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--per-layer", type=int, default=8, help="filters per layer, chosen with --seed")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--presets", default="classic,robust,quick")
+    parser.add_argument("--per-filter", action="store_true", help="also print every filter's figures")
     parser.add_argument("--dead-count", type=int, default=0, help="count dead filters among the first N of block5_conv3")
     return parser.parse_args()
 
@@ -85,6 +86,12 @@ def main() -> None:
 
     print("\n| preset | median act | median robust | median hf | dead rate | wall time |")
     print("| --- | --- | --- | --- | --- | --- |")
+    if args.per_filter:
+        for key, qualities in by_layer.items():
+            name, layer = key.split(" · ")
+            for index, quality in zip(filters[layer], qualities):
+                print(f"{name} {layer} {index}: act {quality.act:.3f} robust {quality.robust:.3f} "
+                      f"hf {quality.hf:.5f}{' dead' if quality.dead else ''}")
     for row in median_table(by_preset) + median_table(by_layer):
         name = row["method"]
         wall = f"{seconds[name]:.0f} s" if name in seconds else ""
@@ -98,6 +105,11 @@ def main() -> None:
               f"hf {default['hf'] - classic['hf']:+.5f} (target <= 0), filters dead only with {DEFAULT_PRESET}: "
               f"{newly_dead} (target 0), wall time {seconds[DEFAULT_PRESET] / seconds['classic']:.2f}x classic's "
               f"(target <= 1)")
+        both = [(c, d) for c, d in zip(by_preset["classic"], by_preset[DEFAULT_PRESET]) if not (c.dead or d.dead)]
+        alive = median_table({"classic": [c for c, _ in both], DEFAULT_PRESET: [d for _, d in both]})
+        print(f"on the {len(both)} filters alive with both (a dead classic picture is its smooth, enlarged start "
+              f"image: robust 0, low hf): " + ", ".join(f"{row['method']} robust {row['robust']:.3f} hf "
+                                                         f"{row['hf']:.5f}" for row in alive))
 
     if args.dead_count:
         for name in ("classic", DEFAULT_PRESET):
