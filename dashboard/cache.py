@@ -112,7 +112,12 @@ def store_result(result: Result) -> None:
             _handoff.pop(result.settings, None)
 
 
+def result_quality(result: Result) -> Quality:
+    """The quality proxies of a result's picture, measured once per picture."""
+    return _picture_quality(result.settings, result.steps_run, result.dead, result.image)
+
+
 @st.cache_data(max_entries=RESULT_ENTRIES, show_spinner="Measuring the picture (16 jittered views)...")
-def picture_quality(settings: RenderSettings, _image: np.ndarray) -> Quality:
-    """The quality proxies of the finished picture of `settings` (the image follows from the settings)."""
-    return quality_meter(settings.model, settings.layer).measure(_image, settings.filter)
+def _picture_quality(settings: RenderSettings, steps_run: int, ascent_dead: bool, _image: np.ndarray) -> Quality:
+    """The picture follows from the settings and the steps run (a stopped render is a different picture)."""
+    return quality_meter(settings.model, settings.layer).measure(_image, settings.filter, ascent_dead)

@@ -68,8 +68,8 @@ def result_key(settings: RenderSettings, *extra: object) -> str:
 def result_metrics(result: Result, quality: Quality) -> None:
     """Final activation, picture quality, time taken and device, as metrics in one row."""
     activation, robust, hf, seconds, steps, device = st.columns([1, 1, 1, 1, 1, 3])
-    activation.metric("Final activation", f"{result.final_activation:.3g}",
-                      help="Mean output of the filter on the finished picture, fed the model's own way.")
+    activation.metric("Activation", f"{result.final_activation:.3g}",
+                      help="Final mean output of the filter on the finished picture, fed the model's own way.")
     robust.metric("Robust", f"{quality.robust:.2f}",
                   help="Activation kept under 16 small random jitters, scalings and rotations, divided by the "
                        "activation: near 1 = real structure, low = fragile pixel noise.")

@@ -10,7 +10,7 @@ For a result image shown as RGB uint8 and fed to the model its own way (see GUID
   (bilinear) with REFLECT fill: pixels that come from outside the image are mirrored back in, so
   views have no black borders that would change the activation by themselves.
 - hf: share of the grayscale image's spectral power above half the Nyquist frequency.
-- dead rate: share of results whose activation stays at zero.
+- dead rate: share of results whose activation stays at zero (or whose render found the filter dead).
 
 The feature model always computes in float32, whatever compute dtype the renderer uses, so the
 numbers compare across devices and precisions.
@@ -121,11 +121,18 @@ class QualityMeter:
         values = self._view_activations(tf.constant(pixels), tf.constant(transforms), tf.constant(filter_index, tf.int32))
         return float(np.mean(values.numpy())) / act
 
-    def measure(self, image: np.ndarray, filter_index: int) -> Quality:
-        """All proxies for one (H, W, 3) RGB image and the filter it was rendered for."""
+    def measure(self, image: np.ndarray, filter_index: int, ascent_dead: bool = False) -> Quality:
+        """All proxies for one (H, W, 3) RGB image and the filter it was rendered for.
+
+        `ascent_dead`: the render itself found the filter dead (its output fell to zero, so the
+        ascent stopped and the picture is little more than the start image). Such a picture counts
+        as dead with robust 0 even when the model's own preprocessing reads a tiny positive act from
+        it: the ratio of two near-zero numbers says nothing about structure.
+        """
         act = float(self.activation(np.asarray(image)[None], [filter_index])[0])
-        return Quality(act=act, robust=self.robustness(image, filter_index, act),
-                       hf=high_frequency_share(image), dead=act <= DEAD_ACTIVATION)
+        dead = ascent_dead or act <= DEAD_ACTIVATION
+        return Quality(act=act, robust=0.0 if dead else self.robustness(image, filter_index, act),
+                       hf=high_frequency_share(image), dead=dead)
 
 
 def _as_batch(images: np.ndarray) -> np.ndarray:

@@ -143,7 +143,7 @@ def test_explore_renders_and_the_scrubber_changes_the_image(page, server):
     assert "finished picture" in page.locator(f"{MAIN} [data-testid='stImage']").inner_text()
     labels = page.locator("[data-testid='stMetricLabel']").all_inner_texts()
     assert [label.strip() for label in labels] == [
-        "Final activation", "Robust", "High freq.", "Time", "Steps", "Device"]
+        "Activation", "Robust", "High freq.", "Time", "Steps", "Device"]
     no_exception_shown(page)
     shot(page, "browser_explore")
 

@@ -19,7 +19,7 @@ def test_explore_renders_picture_chart_scrubber_and_metrics(monkeypatch, renders
     assert len(plotly_charts(at)) == 1
     assert at.slider[0].label == "Iteration" and at.slider[0].value == at.slider[0].max > 0
     metrics = {metric.label: metric.value for metric in at.metric}
-    assert set(metrics) >= {"Final activation", "Robust", "High freq.", "Time", "Device"}
+    assert set(metrics) >= {"Activation", "Robust", "High freq.", "Time", "Device"}
     assert "CPU" in metrics["Device"] or "GPU" in metrics["Device"]
     assert 0 <= float(metrics["High freq."]) <= 1 and float(metrics["Robust"]) >= 0
     assert [button.label for button in at.get("download_button")] == ["PNG", "GIF of the ascent"]

@@ -152,6 +152,14 @@ def test_structure_is_robust_and_pixel_noise_is_not(tiny, meter):
     assert np.median(smooth_scores) > 0.8
 
 
+def test_a_picture_whose_render_found_the_filter_dead_counts_as_dead(meter):
+    image = gradient_image()  # alive for filter 3 by the meter's own reading
+    alive = meter.measure(image, 3)
+    verdict = meter.measure(image, 3, ascent_dead=True)
+    assert not alive.dead and alive.robust > 0
+    assert verdict == Quality(act=alive.act, robust=0.0, hf=alive.hf, dead=True)
+
+
 def test_dead_image_scores_zero(meter):
     black = np.zeros((32, 32, 3), np.uint8)  # tiny has zero biases: every activation is 0
     quality = meter.measure(black, 2)

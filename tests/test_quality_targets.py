@@ -36,7 +36,7 @@ def test_warmup_rescues_dead_filters_of_block5_conv3(vgg):
 
 def median_quality(settings, filters, loaded, meter) -> tuple[float, float]:
     """(median robust, median hf) of the pictures of `filters`."""
-    qualities = [meter.measure(r.image, r.settings.filter) for r in render_batch(settings, filters, loaded)]
+    qualities = [meter.measure(r.image, r.settings.filter, r.dead) for r in render_batch(settings, filters, loaded)]
     return statistics.median(q.robust for q in qualities), statistics.median(q.hf for q in qualities)
 
 

@@ -75,5 +75,5 @@ if settings.start == "photo":
                                                          f"{'DeepDream' if settings.objective == 'deepdream' else 'ascent'}")
 
 scrubber(result, key)
-views.result_metrics(result, cache.picture_quality(result.settings, result.image))
+views.result_metrics(result, cache.result_quality(result))
 views.downloads(result, key)

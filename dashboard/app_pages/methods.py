@@ -114,7 +114,7 @@ st.caption("Each curve is the filter's output as its own method sees the image (
            "picture the same way.")
 
 st.subheader("How good is each picture?")
-qualities = {name: cache.picture_quality(result.settings, result.image) for name, result in results.items()}
+qualities = {name: cache.result_quality(result) for name, result in results.items()}
 table = [{"method": name, "final activation": result.final_activation, "act": quality.act,
           "robust": quality.robust, "hf": quality.hf, "dead": dead_note(result, quality),
           "seconds": result.seconds}
