@@ -206,6 +206,18 @@ def test_compare_renders_three_starts_side_by_side(page, server):
     shot(page, "browser_compare")
 
 
+def test_methods_renders_classic_and_robust_side_by_side(page, server):
+    render_on(page, f"{server}/methods?{SMALL}&filter=2", "Render", "How good is each picture?")
+    page.locator(f"{MAIN} [data-testid='stDataFrame']").wait_for()
+    settle(page)
+    captions = page.locator(f"{MAIN} [data-testid='stImage']").all_inner_texts()
+    assert [caption.split(":")[0].strip() for caption in captions] == ["classic", "robust"]
+    assert page.locator(f"{MAIN} [data-testid='stPlotlyChart']").count() == 1
+    assert "Strongest activation" in page.locator(MAIN).inner_text() or "Dead here" in page.locator(MAIN).inner_text()
+    no_exception_shown(page)
+    shot(page, "browser_methods")
+
+
 def test_gallery_renders_a_layer_and_opens_a_tile_in_explore(page, server):
     render_on(page, f"{server}/gallery?{SMALL}&filter=2", "in batches", "filters rendered")
     settle(page)
