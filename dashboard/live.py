@@ -132,20 +132,47 @@ def render_one(settings: RenderSettings, model: LoadedModel, where: DeltaGenerat
 def render_side_by_side(scope: str, runs: Mapping[str, RenderSettings], model: LoadedModel, noun: str,
                         labels: Mapping[str, str] | None = None) -> dict[str, Result]:
     """The results of these runs. While some are not cached, a button renders them in columns, then reruns;
-    until it is clicked the page stops here."""
+    until it is clicked the page stops here. After Stop: the finished runs and the stopped one's picture
+    so far (runs never started are left out), with a button to render the rest."""
     results = {name: cache.cached_result(run) for name, run in runs.items()}
     missing = [name for name, result in results.items() if result is None]
     if not missing:
         return results  # type: ignore[return-value]
+    token = tuple(runs.values())
+    if stopped(scope, token):
+        kept = _kept_after_stop(scope, runs, results, noun, labels or {})
+        if kept:
+            return kept
     stop = st.empty()
     if not st.button(f"Render {len(missing)} {noun}{'s' if len(missing) > 1 else ''}", type="primary",
                      icon=":material/play_arrow:", key=f"{scope}_render"):
         st.stop()
-    stop_button(scope, tuple(runs.values()), stop)
+    forget_stop(scope)
+    stop_button(scope, token, stop)
     for column, name in zip(st.columns(len(runs)), runs):
         if results[name] is None:
             render_one(runs[name], model, column.container(), label=(labels or {}).get(name, name))
     st.rerun()
+
+
+def _kept_after_stop(scope: str, runs: Mapping[str, RenderSettings], results: Mapping[str, Result | None],
+                     noun: str, labels: Mapping[str, str]) -> dict[str, Result]:
+    """The finished and stopped results after Stop, with a note of what is missing and a button to go on."""
+    kept = {name: result if result is not None else partial_result(runs[name]) for name, result in results.items()}
+    shown = {name: result for name, result in kept.items() if result is not None}
+    if not shown:
+        return {}
+    stopped_at = [f"{labels.get(name, name)} at step {result.steps_run} of {result.settings.total_steps}"
+                  for name, result in shown.items() if result.cancelled]
+    not_started = [labels.get(name, name) for name, result in kept.items() if result is None]
+    note = "Stopped" + (f": {', '.join(stopped_at)}" if stopped_at else "") + "."
+    if not_started:
+        note += f" Not started: {', '.join(not_started)}."
+    left, right = st.columns([4, 1], vertical_alignment="center")
+    left.warning(note, icon=":material/stop_circle:")
+    right.button("Render the rest", icon=":material/replay:", key=f"{scope}_render_rest", on_click=forget_stop,
+                 args=(scope,), help=f"Render every {noun} that is not finished yet.")
+    return shown
 
 
 def render_filters(settings: RenderSettings, filters: Sequence[int], model: LoadedModel,

@@ -206,6 +206,25 @@ def test_compare_renders_three_starts_side_by_side(page, server):
     shot(page, "browser_compare")
 
 
+def test_stop_on_compare_keeps_the_picture_so_far_and_can_render_the_rest(page, server):
+    render_on(page, f"{server}/compare?{SMALL}&filter=11&steps_per_octave=60", "Render", "Noise (classic): step")
+    time.sleep(1.0)
+    page.get_by_role("button", name="Stop").click()
+    page.get_by_text("Not started: Uniform gray, Colour gradient").wait_for()
+    page.locator(f"{MAIN} [data-testid='stPlotlyChart']").wait_for()
+    settle(page)
+    shot(page, "browser_compare_stopped")
+    assert "Stopped: Noise (classic) at step" in page.locator(MAIN).inner_text()
+    results = page.locator(f"{MAIN} [data-testid='stImage']").filter(has_text="Noise (classic):")
+    assert results.count() == 1
+    assert page.locator(f"{MAIN} [data-testid='stPlotlyChart']").count() == 1
+    no_exception_shown(page)
+
+    page.get_by_role("button", name="Render the rest").click()
+    page.get_by_role("button", name="Render 3 runs").wait_for()
+    no_exception_shown(page)
+
+
 def test_methods_renders_classic_and_robust_side_by_side(page, server):
     render_on(page, f"{server}/methods?{SMALL}&filter=2", "Render", "How good is each picture?")
     page.locator(f"{MAIN} [data-testid='stDataFrame']").wait_for()

@@ -42,11 +42,12 @@ results = live.render_side_by_side("compare", runs, selection.model, "run", labe
 
 
 @st.fragment
-def side_by_side(results: dict[str, Result]) -> None:
-    """One scrubber moves every column to the same step; the chart marks it on every curve."""
+def side_by_side(results: dict[str, Result], columns: int) -> None:
+    """One scrubber moves every column to the same step; the chart marks it on every curve. `columns` keeps
+    each picture's width when some runs were stopped before they began."""
     st.subheader("Results")
     last = max(views.last_step(result) for result in results.values())
-    slots = [column.empty() for column in st.columns(len(results))]
+    slots = [column.empty() for column in st.columns(columns)]
     step = views.step_slider(last, key=f"compare_step_{views.result_key(*(r.settings for r in results.values()))}")
     for slot, (kind, result) in zip(slots, results.items()):
         slot.image(views.snapshot_at(result, step), width="stretch",
@@ -57,9 +58,12 @@ def side_by_side(results: dict[str, Result]) -> None:
     st.plotly_chart(figure, key="compare_losses", config={"displayModeBar": False})
 
 
-side_by_side(results)
+side_by_side(results, len(runs))
 
 st.subheader("How alike are they?")
+if len(results) < 2:
+    st.info("Only one start image has a picture: render the rest to compare them.", icon=":material/info:")
+    st.stop()
 pairs = similarity.pairwise({STARTS[kind]: result.image for kind, result in results.items()})
 activations = {STARTS[kind]: result.final_activation for kind, result in results.items()}
 left, right = st.columns(2)

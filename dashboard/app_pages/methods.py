@@ -103,9 +103,10 @@ for column, (name, run) in zip(st.columns(len(runs)), runs.items()):
 results = live.render_side_by_side("methods", runs, selection.model, "method")
 
 st.subheader("Results")
-for column, (name, result) in zip(st.columns(len(results)), results.items()):
+for column, (name, result) in zip(st.columns(len(runs)), results.items()):
     dead = f" · dead at step {result.steps_run}" if result.dead else ""
-    column.image(result.image, width="stretch", caption=method_caption(name, result.settings) + dead)
+    stopped = f" · stopped at step {result.steps_run}" if result.cancelled else ""
+    column.image(result.image, width="stretch", caption=method_caption(name, result.settings) + dead + stopped)
 
 st.plotly_chart(charts.loss_figure({name: result.losses for name, result in results.items()}, (), ()),
                 key="methods_losses", config={"displayModeBar": False})
