@@ -106,7 +106,9 @@ def eager_classic(features, filter_index: int, settings, on_step: Callable[[], N
 def main() -> None:
     args = parse_args()
     os.environ["FEATVIZ_PRECISION"] = args.precision
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from featviz_core.cli import mute_native_logs
+
+    mute_native_logs()  # TensorFlow's C++ start-up lines (FEATVIZ_NATIVE_LOGS=1 keeps them)
     import numpy as np
     import tensorflow as tf
 

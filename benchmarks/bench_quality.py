@@ -14,7 +14,6 @@ image, however the model's own preprocessing reads it.
 from __future__ import annotations
 
 import argparse
-import os
 import time
 
 MODEL = "vgg16-offline"
@@ -68,7 +67,9 @@ def count_dead(preset_name: str, first: int, loaded) -> int:
 
 def main() -> None:
     args = parse_args()
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from featviz_core.cli import mute_native_logs
+
+    mute_native_logs()  # TensorFlow's C++ start-up lines (FEATVIZ_NATIVE_LOGS=1 keeps them)
     from featviz_core.ascent import cached_model
     from featviz_core.quality import QualityMeter, median_table
     from featviz_core.settings import DEFAULT_PRESET, preset
