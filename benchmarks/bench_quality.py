@@ -5,7 +5,7 @@
 
 For each preset it prints the median act, robust and hf, the dead rate and the time spent rendering, then
 checks the issue's targets: the default preset's median robustness at least 0.1 above classic's,
-its median hf no higher, no filter dead where classic's picture was alive, and a wall time no
+its median hf no higher, no filter dead where classic's picture was alive, and a render time no
 longer than classic's. A picture counts as dead (robust 0) when its render found the filter dead:
 the classic rule stops such a filter at zero output and its picture is little more than the start
 image, however the model's own preprocessing reads it.
@@ -39,7 +39,7 @@ def chosen_filters(per_layer: int, seed: int) -> dict[str, list[int]]:
 
 def render_and_measure(settings, filters, loaded, meter) -> tuple[list, float]:
     """Render `filters` in batches; return their Quality records and the seconds spent rendering
-    (measuring the pictures is not part of a preset's wall time)."""
+    (measuring the pictures is not part of a preset's render time)."""
     from featviz_core.ascent import batch_limit, render_batch
 
     results, batch, began = [], batch_limit(settings), time.perf_counter()
@@ -98,8 +98,8 @@ def main() -> None:
                       f"hf {quality.hf:.5f}{' dead' if quality.dead else ''}")
     for row in median_table(by_preset) + median_table(by_layer):
         name = row["method"]
-        wall = f"{seconds[name]:.0f} s" if name in seconds else ""
-        print(f"| {name} | {row['act']:.2f} | {row['robust']:.3f} | {row['hf']:.5f} | {row['dead_rate']:.0%} | {wall} |")
+        rendered = f"{seconds[name]:.0f} s" if name in seconds else ""
+        print(f"| {name} | {row['act']:.2f} | {row['robust']:.3f} | {row['hf']:.5f} | {row['dead_rate']:.0%} | {rendered} |")
 
     if "classic" in by_preset and DEFAULT_PRESET in by_preset:
         table = {row["method"]: row for row in median_table(by_preset)}
@@ -107,7 +107,7 @@ def main() -> None:
         newly_dead = sum(c.act > 1e-7 and d.dead for c, d in zip(by_preset["classic"], by_preset[DEFAULT_PRESET]))
         print(f"\n{DEFAULT_PRESET} vs classic: robust {default['robust'] - classic['robust']:+.3f} (target >= +0.1), "
               f"hf {default['hf'] - classic['hf']:+.5f} (target <= 0), filters dead only with {DEFAULT_PRESET}: "
-              f"{newly_dead} (target 0), wall time {seconds[DEFAULT_PRESET] / seconds['classic']:.2f}x classic's "
+              f"{newly_dead} (target 0), render time {seconds[DEFAULT_PRESET] / seconds['classic']:.2f}x classic's "
               f"(target <= 1)")
         both = [(c, d) for c, d in zip(by_preset["classic"], by_preset[DEFAULT_PRESET]) if not (c.dead or d.dead)]
         alive = median_table({"classic": [c for c, _ in both], DEFAULT_PRESET: [d for _, d in both]})

@@ -102,6 +102,14 @@ def forget_stop(scope: str) -> None:
     st.session_state.get(_STOPPED, {}).pop(scope, None)
 
 
+def stopped_notice(scope: str, message: str, button: str, hint: str | None = None) -> None:
+    """What a Stop left behind, with a button that forgets the stop so the render can go on."""
+    left, right = st.columns([4, 1], vertical_alignment="center")
+    left.warning(message, icon=":material/stop_circle:")
+    right.button(button, icon=":material/replay:", key=f"{scope}_resume", on_click=forget_stop, args=(scope,),
+                 help=hint)
+
+
 def partial_result(settings: RenderSettings) -> Result | None:
     """The interrupted render of these settings in this session, waiting for it to finish if needed."""
     with render_turn(st.empty()):
@@ -168,10 +176,7 @@ def _kept_after_stop(scope: str, runs: Mapping[str, RenderSettings], results: Ma
     note = "Stopped" + (f": {', '.join(stopped_at)}" if stopped_at else "") + "."
     if not_started:
         note += f" Not started: {', '.join(not_started)}."
-    left, right = st.columns([4, 1], vertical_alignment="center")
-    left.warning(note, icon=":material/stop_circle:")
-    right.button("Render the rest", icon=":material/replay:", key=f"{scope}_render_rest", on_click=forget_stop,
-                 args=(scope,), help=f"Render every {noun} that is not finished yet.")
+    stopped_notice(scope, note, "Render the rest", hint=f"Render every {noun} that is not finished yet.")
     return shown
 
 

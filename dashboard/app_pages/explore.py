@@ -38,11 +38,8 @@ if result is None:
 
 key = views.result_key(settings, result.steps_run)
 if result.cancelled:
-    left, right = st.columns([4, 1], vertical_alignment="center")
-    left.warning(f"Stopped after {result.steps_run} of {settings.total_steps} steps: this is the picture so far.",
-                 icon=":material/stop_circle:")
-    right.button("Render again", icon=":material/replay:", key="render_again", on_click=live.forget_stop,
-                 args=("explore",))
+    live.stopped_notice("explore", f"Stopped after {result.steps_run} of {settings.total_steps} steps: this is "
+                                   "the picture so far.", "Render again")
 if result.dead:
     st.warning("This filter is **dead** for this picture: its output fell to zero everywhere, so the ascent "
                "stopped. Deep layers have many such filters; try another filter or the robust preset.",
