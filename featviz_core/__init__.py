@@ -10,8 +10,11 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+__version__ = "0.2.0"
+
 _EXPORTS = {
-    "Progress": "ascent", "Result": "ascent", "Snapshot": "ascent", "render": "ascent", "render_batch": "ascent",
+    "Atlas": "atlas", "AtlasError": "atlas", "find_atlases": "atlas", "open_atlas": "atlas",
+    "Progress": "results", "Result": "results", "Snapshot": "results", "render": "ascent", "render_batch": "ascent",
     "LayerInfo": "models", "LoadedModel": "models", "ModelLoadError": "models", "describe": "models",
     "list_layers": "models", "load_model": "models", "model_names": "models",
     "PRESETS": "settings", "RenderSettings": "settings", "preset": "settings",

@@ -1,4 +1,4 @@
-"""The `featviz` command line: list layers, render one filter, render a layer gallery."""
+"""The `featviz` command line: list layers, render one filter, render a layer gallery, build an atlas."""
 
 from __future__ import annotations
 
@@ -34,8 +34,23 @@ def parse_filter_range(text: str) -> list[int]:
     return indices
 
 
+def parse_shard(text: str) -> tuple[int, int]:
+    """'2/8' -> (2, 8)."""
+    part, slash, parts = text.partition("/")
+    try:
+        shard = (int(part), int(parts))
+    except ValueError:
+        shard = (0, 0)
+    if not slash or not 1 <= shard[0] <= shard[1]:
+        raise CliError("--shard must look like K/N with 1 <= K <= N")
+    return shard
+
+
+ATLAS_COMMANDS = ("build", "merge", "info")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    from .settings import PRESETS, START_KINDS
+    from .settings import DEFAULT_PRESET, PRESETS, START_KINDS
 
     parser = argparse.ArgumentParser(prog="featviz", description="See what a CNN filter responds to.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -43,8 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     layers = commands.add_parser("layers", help="list the visualizable layers of a model")
     layers.add_argument("model", help="registered model name (e.g. vgg16-offline) or a .keras file")
 
-    def add_render_options(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--preset", choices=list(PRESETS), default="quick")
+    def add_render_options(sub: argparse.ArgumentParser, default_preset: str = "quick") -> None:
+        sub.add_argument("--preset", choices=list(PRESETS), default=default_preset)
         sub.add_argument("--start", choices=START_KINDS, default="noise")
         sub.add_argument("--photo", type=Path, help="image file for --start photo")
         sub.add_argument("--steps", type=int, help="steps per octave")
@@ -71,17 +86,53 @@ def build_parser() -> argparse.ArgumentParser:
                          help="best final loss first (classic) or filter order")
     gallery.add_argument("--batch", type=int, help="filters rendered together (default: as many as fit a ~400 MB budget)")
     add_render_options(gallery)
+
+    atlas = commands.add_parser(
+        "atlas", help="precompute pictures of many filters into a folder (featviz atlas MODEL -o DIR)",
+        description="`featviz atlas MODEL -o DIR ...` is short for `featviz atlas build MODEL -o DIR ...`.")
+    atlas_commands = atlas.add_subparsers(dest="atlas_command", required=True)
+    build = atlas_commands.add_parser("build", help="render an atlas, or resume one (the default)")
+    build.add_argument("model")
+    build.add_argument("-o", "--output", type=Path, required=True, help="atlas folder (created, or resumed)")
+    build.add_argument("--layers", default="all", help="all (every conv layer) or names, e.g. block1_conv1,block5_conv3")
+    build.add_argument("--filters", help="filter indices, e.g. 0-63 (default: all; clipped to each layer)")
+    build.add_argument("--image-size", type=int, help="stored picture size in px (default 256, at most --size)")
+    build.add_argument("--shard", help="render only part K of N of the work, e.g. 2/8 (merge the parts after)")
+    build.add_argument("--batch", type=int, help="filters rendered together (default: as many as fit the memory budget)")
+    build.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
+                       help="spread the shards over Ray: a local Ray, or the cluster at ADDRESS (ray://host:10001)")
+    build.add_argument("--shards", type=int, help="with --ray: number of shards (default: the cluster's GPUs, else CPUs)")
+    add_render_options(build, default_preset=DEFAULT_PRESET)
+    merge = atlas_commands.add_parser("merge", help="join atlases of the same model and settings (e.g. shards)")
+    merge.add_argument("out", type=Path, help="the merged atlas folder (may be one of the sources)")
+    merge.add_argument("sources", type=Path, nargs="+")
+    info = atlas_commands.add_parser("info", help="what an atlas holds, per layer")
+    info.add_argument("folder", type=Path)
     return parser
+
+
+def with_default_atlas_command(argv: Sequence[str]) -> list[str]:
+    """`featviz atlas MODEL ...` means `featviz atlas build MODEL ...` (a model named like a
+    subcommand needs the explicit `build`)."""
+    argv = list(argv)
+    if len(argv) > 1 and argv[0] == "atlas" and argv[1] not in (*ATLAS_COMMANDS, "-h", "--help"):
+        argv.insert(1, "build")
+    return argv
+
+
+def setting_overrides(args: argparse.Namespace) -> dict[str, object]:
+    """The preset fields the render options change."""
+    overrides = {
+        "steps_per_octave": args.steps, "octaves": args.octaves, "upscale_factor": args.upscale,
+        "step_size": args.step_size, "final_size": args.size,
+    }
+    return {key: value for key, value in overrides.items() if value is not None}
 
 
 def settings_from_args(args: argparse.Namespace):
     from .settings import preset
 
-    overrides = {
-        "steps_per_octave": args.steps, "octaves": args.octaves, "upscale_factor": args.upscale,
-        "step_size": args.step_size, "final_size": args.size,
-    }
-    chosen = {key: value for key, value in overrides.items() if value is not None}
+    chosen = setting_overrides(args)
     photo = None
     if args.start == "photo":
         if args.photo is None:
@@ -111,12 +162,18 @@ class ProgressBar:
     def __init__(self, label: str, total: int) -> None:
         self.label, self.total = label, total
         self.drawn = False
+        self.length = 0
 
     def __call__(self, done: int, loss: float) -> None:
+        self.draw(done, f"loss {loss:.3f}")
+
+    def draw(self, done: int, detail: str) -> None:
         width = 30
         filled = int(width * done / max(self.total, 1))
-        sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{self.total} loss {loss:.3f}")
+        text = f"{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{self.total} {detail}"
+        sys.stderr.write(f"\r{text}{' ' * max(0, self.length - len(text))}")  # blank out a longer last line
         sys.stderr.flush()
+        self.length = len(text)
         self.drawn = True
 
     def finish(self) -> None:
@@ -185,23 +242,120 @@ def command_gallery(args: argparse.Namespace) -> None:
     print(f"wrote {args.output}: {len(alive)} filters" + (f"; dead filters (left out): {dead}" if dead else ""))
 
 
-COMMANDS = {"layers": command_layers, "render": command_render, "gallery": command_gallery}
+def _duration(seconds: float) -> str:
+    minutes, seconds = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{seconds:02d}s"
+
+
+class AtlasProgress:
+    """The atlas' progress on stderr: filters done, throughput, time left, and the batch in flight."""
+
+    def __init__(self) -> None:
+        self.bar: ProgressBar | None = None
+
+    def __call__(self, event) -> None:
+        if self.bar is None:
+            self.bar = ProgressBar("atlas", event.total)
+        eta = "ETA --" if event.eta_seconds is None else f"ETA {_duration(event.eta_seconds)}"
+        batch = f"{event.layer}:{event.filters[0]}" + (f"-{event.filters[-1]}" if len(event.filters) > 1 else "")
+        self.bar.draw(event.done, f"filters  {event.per_minute:.1f}/min  {eta}  {batch} step {event.step}/{event.total_steps}")
+
+    def finish(self) -> None:
+        if self.bar is not None:
+            self.bar.finish()
+
+
+def command_atlas(args: argparse.Namespace) -> None:
+    {"build": _atlas_build, "merge": _atlas_merge, "info": _atlas_info}[args.atlas_command](args)
+
+
+def _atlas_build(args: argparse.Namespace) -> None:
+    from .atlas_render import build_atlas, build_atlas_ray
+
+    if args.start == "photo" or args.photo is not None:
+        raise CliError("start photos are not allowed in an atlas: use --start noise, gray or gradient")
+    if args.shards is not None and args.ray is None:
+        raise CliError("--shards needs --ray (to render one part by hand, use --shard K/N)")
+    if args.shard is not None and args.ray is not None:
+        raise CliError("--shard and --ray do not go together: --ray makes and merges the shards itself")
+    request = dict(
+        model_name=args.model, preset_name=args.preset, image_size=args.image_size, batch=args.batch,
+        overrides={**setting_overrides(args), "start": args.start, "seed": args.seed},
+        layers="all" if args.layers.strip() == "all" else [name.strip() for name in args.layers.split(",") if name.strip()],
+        filters=None if args.filters is None else parse_filter_range(args.filters),
+    )
+    if args.batch is not None and args.batch < 1:
+        raise CliError("--batch must be at least 1")
+    if args.ray is not None:
+        def shard_done(part: int, parts: int, summary) -> None:
+            print(f"shard {part}/{parts} done: {summary.rendered} filters rendered", file=sys.stderr)
+
+        summary = build_atlas_ray(args.output, **request, shards=args.shards, address=args.ray or None,
+                                  on_shard_done=shard_done)
+    else:
+        progress = AtlasProgress()
+        try:
+            summary = build_atlas(args.output, **request, on_progress=progress,
+                                  shard=parse_shard(args.shard) if args.shard else (1, 1))
+        finally:
+            progress.finish()
+    if not summary.rendered:
+        print(f"{args.output}: nothing left to do: all {summary.skipped} requested filters are already there "
+              f"({summary.count} in the atlas)")
+        return
+    print(f"{args.output}: rendered {summary.rendered} filters in {summary.seconds:.1f} s "
+          f"({summary.per_minute:.1f} per minute), skipped {summary.skipped} already there; "
+          f"{summary.count} in the atlas")
+
+
+def _atlas_merge(args: argparse.Namespace) -> None:
+    from .atlas import merge
+
+    atlas = merge(args.out, args.sources)
+    print(f"{args.out}: {atlas.count} filters of {atlas.model} from {len(args.sources)} atlases")
+
+
+def _atlas_info(args: argparse.Namespace) -> None:
+    from .atlas import open_atlas
+
+    atlas = open_atlas(args.folder)
+    total = sum(layer.filters for layer in atlas.layers)
+    print(f"{atlas.root}: atlas of {atlas.model}, preset {atlas.preset}, {atlas.image_size} px {atlas.image_format}")
+    print(f"weights sha256 {atlas.weights_sha256[:16]}, featviz {atlas.featviz_version}, "
+          f"{atlas.count} of {total} filters rendered")
+    for layer in atlas.layers:
+        rendered = atlas.filters_of(layer.name)
+        dead = sum(atlas.entry(layer.name, index).dead for index in rendered)
+        print(f"{layer.name:<28} {len(rendered):>5}/{layer.filters:<5} rendered {dead:>5} dead")
+
+
+COMMANDS = {"layers": command_layers, "render": command_render, "gallery": command_gallery, "atlas": command_atlas}
+
+
+def _is_usage_error(error: Exception) -> bool:
+    """Bad input the user can fix. ModelLoadError counts only once models is imported (an atlas
+    command that needs no model must not load TensorFlow just to name the error)."""
+    if isinstance(error, (CliError, ValueError)):
+        return True
+    models = sys.modules.get(f"{__package__ or 'featviz_core'}.models")
+    return models is not None and isinstance(error, models.ModelLoadError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: returns 0 on success, 2 on bad input (with a one-line message), never a traceback."""
     parser = build_parser()
-    args = parser.parse_args(argv)  # argparse itself exits with 2 on bad syntax
-    from .models import ModelLoadError
-
+    args = parser.parse_args(with_default_atlas_command(sys.argv[1:] if argv is None else argv))  # exits 2 on bad syntax
     try:
         COMMANDS[args.command](args)
-    except (CliError, ValueError, ModelLoadError) as error:
-        print(f"featviz: error: {error}", file=sys.stderr)
-        return USAGE_ERROR
     except KeyboardInterrupt:
         print("\nfeatviz: interrupted", file=sys.stderr)
         return 130
+    except Exception as error:
+        if not _is_usage_error(error):
+            raise
+        print(f"featviz: error: {error}", file=sys.stderr)
+        return USAGE_ERROR
     return 0
 
 
