@@ -203,8 +203,7 @@ def build_atlas(out: Path | str, model_name: str, layers: str | Sequence[str] = 
         _check_same_atlas(out, index, wanted)
         model_layers = [_LayerRecord(**layer) for layer in index["layers"]]
     else:
-        if out.exists() and not out.is_dir():
-            raise AtlasError(f"{out} is a file; -o needs a folder for the atlas")
+        check_new_atlas_folder(out)
         loaded = _load(model_name)
         model_layers = loaded.layers
     units = plan(layers, filters, model_layers, shard, batch or PLAN_CHUNK)
@@ -224,11 +223,29 @@ def build_atlas(out: Path | str, model_name: str, layers: str | Sequence[str] = 
     elif index["weights_sha256"] != sha:
         raise AtlasError(f"{out} holds pictures of other weights of {model_name} (sha256 {index['weights_sha256'][:12]}, "
                          f"the model now has {sha[:12]}); use another -o folder")
+    for leftover in out.rglob("*.tmp-*"):  # half-written files of a killed run
+        leftover.unlink(missing_ok=True)
     renderer = _BatchRenderer(out, index, loaded, settings, image_size, batch, total, on_progress)
     for layer, chunk in todo:
         renderer.render_unit(layer, chunk)
     return BuildSummary(rendered=renderer.done, skipped=requested - total, seconds=renderer.elapsed,
                         count=len(list(iter_entries_json(index))))
+
+
+def check_new_atlas_folder(out: Path) -> None:
+    """A new atlas goes into a new or empty folder, or one that holds only what an interrupted atlas
+    run leaves before its first index (pictures in layer folders, temporary files, shard folders)."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise AtlasError(f"{out} is a file; -o needs a folder for the atlas")
+    for path in out.iterdir():
+        leftover = path.name == SHARDS_FOLDER or (path.is_file() and path.name.startswith(f"{INDEX}.tmp-")) or (
+            path.is_dir() and all(child.suffix == f".{IMAGE_FORMAT}" or ".tmp-" in child.name
+                                  for child in path.iterdir()))
+        if not leftover:
+            raise AtlasError(f"{out} is not a featviz atlas (it has no {INDEX} but holds {path.name}); "
+                             f"use a new or empty folder")
 
 
 @dataclass(frozen=True)
@@ -381,6 +398,8 @@ def _done_elsewhere(out: Path, wanted: Mapping[str, Any]) -> set[tuple[str, int]
         index = read_index(out)
         _check_same_atlas(out, index, wanted)
         done |= _present(out, index)
+    else:
+        check_new_atlas_folder(out)
     for folder in sorted((out / SHARDS_FOLDER).glob("*")):
         try:
             index = read_index(folder)
