@@ -373,7 +373,12 @@ def build_atlas_ray(out: Path | str, model_name: str, layers: str | Sequence[str
         while pending:
             ready, _ = ray.wait(list(pending), num_returns=1)
             part = pending.pop(ready[0])
-            summary, files = ray.get(ready[0])
+            try:
+                summary, files = ray.get(ready[0])
+            except ray.exceptions.RayTaskError as error:
+                if isinstance(error.cause, AtlasError):
+                    raise error.cause from None  # bad input found where the model is: one line, like without Ray
+                raise
             _unpack(_shard_folder(out, part, count), files)
             rendered += summary.rendered
             if on_shard_done is not None:
@@ -419,8 +424,13 @@ def _ray_shard(folder: str, request: dict[str, Any], shard: tuple[int, int], exc
         import tensorflow as tf
 
         tf.config.threading.set_intra_op_parallelism_threads(threads)
+    from .models import ModelLoadError
+
     root = Path(folder)
-    summary = build_atlas(root, shard=shard, exclude=[tuple(pair) for pair in exclude], **request)
+    try:
+        summary = build_atlas(root, shard=shard, exclude=[tuple(pair) for pair in exclude], **request)
+    except (ModelLoadError, ValueError) as error:
+        raise AtlasError(str(error)) from None
     if ray.get_runtime_context().get_node_id() == driver_node or not (root / INDEX).is_file():
         return summary, None
     files = {str(path.relative_to(root)): path.read_bytes()
