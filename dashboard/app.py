@@ -30,8 +30,8 @@ PAGES = [
 ]
 
 page = st.navigation(PAGES)
-with st.spinner("Starting TensorFlow (only on the first visit after the server starts)..."):
-    import sidebar  # noqa: E402  (imports featviz_core, and so TensorFlow, once per process)
+import sidebar  # noqa: E402  (TensorFlow-free: it loads on the first live render, not to browse the atlas)
+
 with guard.user_facing_errors("the sidebar"):
     sidebar.render()
 with guard.user_facing_errors(page.title):

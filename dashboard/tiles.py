@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, TypeVar
 
 import numpy as np
 
 from featviz_core import imaging
-from featviz_core.ascent import Result
+from featviz_core.results import Result
 
 ORDERS = ("final loss", "filter index")
+T = TypeVar("T")
 DEAD_RED = np.array([200, 40, 40], dtype=np.uint8)
 
 
-def ordered(results: Iterable[Result], order: str) -> list[Result]:
-    """Highest final loss first (the classic collage), or by filter index."""
+def ordered(items: Iterable[T], order: str) -> list[T]:
+    """Highest final loss first (the classic collage), or by filter index: Results, or anything with a .result."""
+    def result(item: T) -> Result:
+        return getattr(item, "result", item)
+
     if order == "final loss":
-        return sorted(results, key=lambda result: (not result.dead, result.final_loss), reverse=True)
-    return sorted(results, key=lambda result: result.settings.filter)
+        return sorted(items, key=lambda item: (not result(item).dead, result(item).final_loss), reverse=True)
+    return sorted(items, key=lambda item: result(item).settings.filter)
 
 
 def tile_image(result: Result) -> np.ndarray:

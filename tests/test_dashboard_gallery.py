@@ -28,7 +28,7 @@ def test_gallery_renders_a_layer_in_batches_and_sorts_it(monkeypatch, renders):
     at.segmented_control(key="gallery_order").set_value("filter index").run()
     assert [image.captions[0].split(" ·")[0] for image in at.main.image] == [f"#{index}" for index in range(16)]
     assert any(button.label == "Collage PNG" for button in at.get("download_button"))
-    assert any("filters rendered" in text.value for text in at.main.markdown)
+    assert any("filters shown" in text.value for text in at.main.markdown)
 
 
 def test_a_gallery_larger_than_one_batch_renders_every_batch(monkeypatch, renders):
@@ -51,7 +51,7 @@ def test_dead_filters_are_marked_not_hidden(monkeypatch):
     no_exceptions(at)
     captions = [image.captions[0] for image in at.main.image]
     assert len(captions) == 8 and "#1 · dead" in captions
-    summary = next(text.value for text in at.main.markdown if "filters rendered" in text.value)
+    summary = next(text.value for text in at.main.markdown if "filters shown" in text.value)
     assert "**1** dead" in summary
 
 

@@ -83,8 +83,12 @@ def test_default_model_follows_the_environment_and_the_weights_on_disk(monkeypat
     assert model_choice.default_model() == "tiny"
     monkeypatch.delenv("FEATVIZ_MODEL")
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    expected = "vgg16-offline" if model_choice.offline_model_available() else "vgg16"
-    assert model_choice.default_model() == expected
+    monkeypatch.setattr(model_choice.server, "atlas_of", lambda name: None)
+    monkeypatch.setattr(model_choice.catalog, "offline_model_available", lambda: False)
+    assert model_choice.default_model() == "vgg16"  # a cloud host without the offline weights: download once
+    monkeypatch.setattr(model_choice.server, "atlas_of", lambda name: object() if name == "vgg16-offline" else None)
+    assert model_choice.default_model() == "vgg16-offline"  # its atlas opens at once, even without its weights
+    assert not model_choice.can_render_live("vgg16-offline") and model_choice.can_render_live("vgg16")
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / model_choice.IMAGENET_VGG16_FILE).write_bytes(b"weights")
     assert model_choice.default_model() == "vgg16"

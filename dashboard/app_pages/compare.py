@@ -3,13 +3,13 @@
 import streamlit as st
 
 import charts
-import live
+import renders
 import sidebar
 import similarity
 import uploads
 import views
 from featviz_core import imaging
-from featviz_core.ascent import Result
+from featviz_core.results import Result
 from featviz_core.start_images import make_start_image
 
 START_WIDTH = 160
@@ -38,7 +38,8 @@ for column, (kind, run) in zip(st.columns(len(runs)), runs.items()):
     column.image(imaging.resize(imaging.deprocess(start), settings.final_size), width=START_WIDTH,
                  caption=f"{STARTS[kind]} · {settings.octave_sizes[0]} px, contrast-stretched")
 
-results = live.render_side_by_side("compare", runs, selection.model, "run", labels=STARTS)
+shown = renders.obtain("compare", runs, start="button", noun="run", labels=STARTS)
+results = {kind: item.result for kind, item in shown.items()}
 
 
 @st.fragment

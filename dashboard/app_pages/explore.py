@@ -1,15 +1,16 @@
-"""Explore: one filter, rendered live; then the picture, its loss curve and every iteration on a scrubber."""
+"""Explore: one filter. A precomputed picture opens at once; a live render shows every iteration on a scrubber."""
 
 import streamlit as st
 
-import cache
 import charts
-import live
+import renders
 import sidebar
 import uploads
 import views
-from featviz_core.ascent import Result
+from featviz_core.results import Result
 from featviz_core.start_images import make_start_image
+
+_LIVE = "_explore_live"
 
 st.title("What does this filter look for?")
 selection = sidebar.valid_selection()
@@ -26,20 +27,17 @@ if photo is not None:
     settings = settings.with_changes(start="photo", start_photo=photo,
                                      objective="deepdream" if dream else settings.objective)
 
-result = cache.cached_result(settings)
-if result is None and live.stopped("explore", settings):
-    result = live.partial_result(settings)
-if result is None:
-    stop = st.empty()
-    live.stop_button("explore", settings, stop)
-    result = live.render_one(settings, selection.model, st.container())
-    stop.empty()
-    live.forget_stop("explore")
 
-key = views.result_key(settings, result.steps_run)
-if result.cancelled:
-    live.stopped_notice("explore", f"Stopped after {result.steps_run} of {settings.total_steps} steps: this is "
-                                   "the picture so far.", "Render again")
+def _go_live(wanted) -> None:
+    st.session_state[_LIVE] = wanted
+
+
+shown = renders.obtain("explore", {"picture": settings}, live_only=st.session_state.get(_LIVE) == settings,
+                       labels={"picture": "Rendering"}).get("picture")
+if shown is None:
+    st.stop()  # stopped before the first step: the note above offers to render again
+result = shown.result
+key = views.result_key(settings, result.steps_run, shown.precomputed)
 if result.dead:
     st.warning("This filter is **dead** for this picture: its output fell to zero everywhere, so the ascent "
                "stopped. Deep layers have many such filters; try another filter or the robust preset.",
@@ -58,10 +56,25 @@ def scrubber(result: Result, key: str) -> None:
         else:
             slot.image(views.snapshot_at(result, step), width="stretch", caption=views.step_caption(result, step))
     with chart:
-        figure = charts.loss_figure({"loss": result.losses}, result.octave_starts, result.octave_sizes, step=step)
-        st.plotly_chart(figure, key=f"loss_{key}", config={"displayModeBar": False})
-        st.caption("Each dotted line starts an octave: the image is enlarged and the ascent goes on at the new "
-                   "size (labelled on top). The red line is the scrubber's step.")
+        views.loss_chart(result, key, step)
+
+
+def precomputed(shown: renders.Shown, key: str) -> None:
+    """The atlas' picture and loss curve, with live rendering one click away."""
+    entry = shown.entry
+    note, button = st.columns([4, 1], vertical_alignment="center")
+    note.info(f"**Precomputed** in the atlas with these exact settings ({selection.model.atlas.preset} preset, "
+              f"{entry.steps_run} steps, rendered {entry.rendered_at[:10]} on {entry.device}, featviz "
+              f"{entry.featviz_version}): a live render gives the same picture, with every iteration.",
+              icon=":material/photo_library:")
+    button.button("Render live", icon=":material/play_arrow:", key="explore_live", type="primary", width="stretch",
+                  on_click=_go_live, args=(settings,),
+                  help="Render it now on this server: live preview, then the scrubber and the animation.")
+    picture, chart = st.columns([2, 3], gap="large")
+    picture.image(shown.result.image, width="stretch",
+                  caption=f"finished picture · stored at {shown.result.image.shape[0]} px")
+    with chart:
+        views.loss_chart(shown.result, key)
 
 
 if settings.start == "photo":
@@ -71,6 +84,9 @@ if settings.start == "photo":
     dreamed.image(result.image, width="stretch", caption=f"after {result.steps_run} steps of "
                                                          f"{'DeepDream' if settings.objective == 'deepdream' else 'ascent'}")
 
-scrubber(result, key)
-views.result_metrics(result, cache.result_quality(result))
-views.downloads(result, key)
+if shown.precomputed:
+    precomputed(shown, key)
+else:
+    scrubber(result, key)
+views.result_metrics(shown, key)
+views.downloads(result, key, animation=not shown.precomputed)

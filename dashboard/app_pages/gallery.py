@@ -2,11 +2,9 @@
 
 import streamlit as st
 
-import cache
-import live
+import renders
 import sidebar
 import tiles
-from featviz_core.ascent import Result
 
 COLUMNS = 8
 SIZES = (8, 16, 32, 64, 128)
@@ -29,47 +27,49 @@ first = first_box.number_input("From filter", min_value=0, max_value=layer.filte
 order = order_box.segmented_control("Sort by", tiles.ORDERS, default=tiles.ORDERS[0], key="gallery_order",
                                     required=True, persist_state="session")
 filters = list(range(first, min(first + count, layer.filters)))
-found = {index: cache.cached_result(settings.with_changes(filter=index)) for index in filters}
-done = [result for result in found.values() if result is not None]
+runs = {str(index): settings.with_changes(filter=index) for index in filters}
 
 
-def grid(results: list[Result], interactive: bool) -> None:
+def tile(item: renders.Shown) -> object:
+    """A tile's picture: an atlas file is sent as it is (no decoding, no re-encoding), else the array."""
+    if item.entry is not None and not item.result.dead:
+        return str(item.entry.image_path)
+    return tiles.tile_image(item.result)
+
+
+def grid(items: list[renders.Shown], interactive: bool) -> None:
     """Tiles in rows; with `interactive`, each has a button that opens it in Explore."""
-    for row in range(0, len(results), COLUMNS):
-        for column, result in zip(st.columns(COLUMNS), results[row:row + COLUMNS]):
-            column.image(tiles.tile_image(result), width="stretch", caption=tiles.caption(result))
-            if interactive and column.button("Open", key=f"open_{result.settings.filter}", type="tertiary",
+    for row in range(0, len(items), COLUMNS):
+        for column, item in zip(st.columns(COLUMNS), items[row:row + COLUMNS]):
+            column.image(tile(item), width="stretch", caption=tiles.caption(item.result))
+            index = item.result.settings.filter
+            if interactive and column.button("Open", key=f"open_{index}", type="tertiary",
                                              icon=":material/open_in_new:", width="stretch"):
-                sidebar.request(filter=result.settings.filter)
+                sidebar.request(filter=index)
                 st.switch_page("app_pages/explore.py")
 
 
-missing = [index for index, result in found.items() if result is None]
-if missing:
-    stop = st.empty()
-    if st.button(f"Render {len(missing)} filter{'s' if len(missing) > 1 else ''} in batches",
-                 type="primary", icon=":material/play_arrow:", key="gallery_render"):
-        live.stop_button("gallery", settings, stop)
-        progress, shown = st.container(), st.empty()
+shown_grid = st.empty()
 
-        def show(batch: list[Result]) -> None:
-            done.extend(batch)
-            with shown.container():
-                grid(tiles.ordered(done, order), interactive=False)
 
-        show([])
-        live.render_filters(settings, missing, selection.model, progress, on_batch=show)
-        st.rerun()
+def show(found: dict[str, renders.Shown]) -> None:
+    """Draw the tiles rendered so far while the rest renders (no buttons until it is done)."""
+    with shown_grid.container():
+        grid(tiles.ordered(found.values(), order), interactive=False)
 
-if done:
-    shown_results = tiles.ordered(done, order)
-    dead = sum(result.dead for result in shown_results)
+
+found = renders.obtain("gallery", runs, st.container(), start="button", noun="filter", batched=True,
+                        partial_until_clicked=True, on_batch=show)
+if found:
+    shown = tiles.ordered(found.values(), order)
+    dead = sum(item.result.dead for item in shown)
+    precomputed = sum(item.precomputed for item in shown)
     summary, download = st.columns([3, 1], vertical_alignment="center")
-    summary.markdown(f"**{len(shown_results)}** of {len(filters)} filters rendered · **{dead}** dead "
-                     f"({dead / len(shown_results):.0%})")
-    download.download_button("Collage PNG", tiles.collage_png(shown_results), icon=":material/download:",
-                             file_name=f"featviz_{settings.model}_{layer.name}_collage.png", mime="image/png",
-                             on_click="ignore", key="gallery_collage", width="stretch")
-    grid(shown_results, interactive=True)
-elif not missing:
+    summary.markdown(f"**{len(shown)}** of {len(filters)} filters shown · **{dead}** dead ({dead / len(shown):.0%})"
+                     + (f" · {precomputed} precomputed in the atlas" if precomputed else ""))
+    download.download_button("Collage PNG", lambda: tiles.collage_png([item.result for item in shown]),
+                             icon=":material/download:", file_name=f"featviz_{settings.model}_{layer.name}_collage.png",
+                             mime="image/png", on_click="ignore", key="gallery_collage", width="stretch")
+    grid(shown, interactive=True)
+elif not filters:
     st.info("No filters in this range.")

@@ -2,9 +2,8 @@
 
 import streamlit as st
 
-import cache
 import charts
-import live
+import renders
 import sidebar
 import views
 from featviz_core import imaging
@@ -53,10 +52,11 @@ st.markdown(f"Large patterns are found more easily in a small image, so the asce
 st.plotly_chart(charts.schedule_figure(s.octave_sizes, s.steps_per_octave, s.final_size),
                 key="schedule", config={"displayModeBar": False})
 
-result = cache.cached_result(s)
-if result is None and st.button("Render this filter to see it grow", icon=":material/play_arrow:", key="how_render"):
-    result = live.render_one(s, selection.model, st.container())
-if result is not None:
+shown = renders.obtain("how", {"filter": s}, start="button", noun="filter", live_only=True,
+                       labels={"filter": "Rendering"}, button="Render this filter to see it grow",
+                       partial_until_clicked=True).get("filter")
+if shown is not None:
+    result = shown.result
     moments = [*result.octave_starts, views.last_step(result)]
     for column, step in zip(st.columns(len(moments)), moments):
         column.image(views.snapshot_at(result, step), width="stretch", caption=views.step_caption(result, step))

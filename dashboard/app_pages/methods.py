@@ -3,12 +3,10 @@
 import numpy as np
 import streamlit as st
 
-import cache
 import charts
-import live
+import renders
 import sidebar
-from featviz_core.ascent import Result
-from featviz_core.quality import Quality
+from featviz_core.results import Result
 from featviz_core.settings import PRESETS, RenderSettings, preset
 
 CUSTOM = sidebar.CUSTOM
@@ -50,14 +48,14 @@ def method_caption(name: str, settings: RenderSettings) -> str:
     return f"{name}: {' · '.join(pieces)}"
 
 
-def dead_note(result: Result, quality: Quality) -> str:
+def dead_note(result: Result, quality: renders.Figures) -> str:
     """'no', 'at step N' when the ascent stopped dead, or 'yes' when only the shown picture is dead."""
     if result.dead:
         return f"at step {result.steps_run}"
     return "yes" if quality.dead else "no"
 
 
-def verdict(results: dict[str, Result], qualities: dict[str, Quality]) -> str:
+def verdict(results: dict[str, Result], qualities: dict[str, renders.Figures]) -> str:
     """Which live method scores best on each measure, and which ones died."""
     alive = [name for name in results if not (results[name].dead or qualities[name].dead)]
     dead = [name for name in results if name not in alive]
@@ -100,7 +98,8 @@ for column, (name, run) in zip(st.columns(len(runs)), runs.items()):
     sizes = " → ".join(str(size) for size in run.octave_sizes)
     column.caption(f"**{method_caption(name, run)}**  \n{sizes} px, shown at {run.final_size} px")
 
-results = live.render_side_by_side("methods", runs, selection.model, "method")
+shown = renders.obtain("methods", runs, start="button", noun="method")
+results = {name: item.result for name, item in shown.items()}
 
 st.subheader("Results")
 for column, (name, result) in zip(st.columns(len(runs)), results.items()):
@@ -115,7 +114,8 @@ st.caption("Each curve is the filter's output as its own method sees the image (
            "picture the same way.")
 
 st.subheader("How good is each picture?")
-qualities = {name: cache.result_quality(result) for name, result in results.items()}
+measuring = st.container()
+qualities = {name: renders.measure(item, measuring, label=f"Measuring {name}") for name, item in shown.items()}
 table = [{"method": name, "final activation": result.final_activation, "act": quality.act,
           "robust": quality.robust, "hf": quality.hf, "dead": dead_note(result, quality),
           "seconds": result.seconds}

