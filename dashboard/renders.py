@@ -144,7 +144,7 @@ def _render_job(settings: RenderSettings, filters: Sequence[int]) -> Job:
                                 render_cost(settings, len(filters)), kind=(settings.model, settings.layer))
 
 
-def _ordinal(number: int) -> str:
+def ordinal(number: int) -> str:
     suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
     return f"{number}{suffix}"
 
@@ -168,8 +168,10 @@ def wait(job: Job, where: DeltaGenerator, label: str, preview: bool = True) -> J
             line.touch(session, job)
             place = line.place(job)
             if job.state == "queued":
-                note.info(f"{label}: waiting for the server's render slot, **{_ordinal(place)} in line**, about "
-                          f"**{_seconds(line.estimate(job))}** until it is done.", icon=":material/hourglass_top:")
+                ahead = f"{place} render{'s' if place > 1 else ''} ahead of it"
+                note.info(f"{label}: waiting for the server's render slot, **{ordinal(place + 1)} in line** "
+                          f"({ahead}), about **{_seconds(line.estimate(job))}** until it is done.",
+                          icon=":material/hourglass_top:")
             elif job.phase:
                 note.info(job.phase, icon=":material/hourglass_top:")
             elif job.progress is not None:
@@ -266,7 +268,11 @@ def _kept_after_stop(scope: str, runs: Mapping[str, RenderSettings], noun: str,
     stopped_at = [f"{labels.get(name, name)} at step {result.steps_run} of {result.settings.total_steps}"
                   for name, result in kept.items() if result is not None and result.cancelled]
     not_started = [labels.get(name, name) for name, result in kept.items() if result is None]
-    note = "Stopped" + (f": {', '.join(stopped_at)}" if stopped_at else "") + "."
+    if len(kept) == 1 and stopped_at:
+        result = next(iter(kept.values()))
+        note = f"Stopped after {result.steps_run} of {result.settings.total_steps} steps: this is the picture so far."
+    else:
+        note = "Stopped" + (f": {', '.join(stopped_at)}" if stopped_at else "") + "."
     if not_started:
         note += f" Not rendered: {', '.join(not_started)}."
     stopped_notice(scope, note, "Render the rest" if len(runs) > 1 else "Render again",

@@ -180,7 +180,7 @@ def _layer_control(loaded: ModelInfo) -> LayerChoice:
     in_atlas = {name: len(loaded.atlas.filters_of(name)) for name in by_name} if loaded.atlas else {}
     st.selectbox("Layer", list(by_name), key="layer", persist_state="session",
                  format_func=lambda name: layer_label(by_name[name])
-                 + (f" · {in_atlas[name]} precomputed" if in_atlas.get(name) else ""),
+                 + (f" · {in_atlas[name]} in atlas" if in_atlas.get(name) else ""),
                  help="Conv layers in network order, grouped by block. Early layers see edges and colours; "
                       "late layers see textures and object parts.")
     info = by_name[st.session_state["layer"]]

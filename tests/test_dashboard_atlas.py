@@ -1,0 +1,107 @@
+"""AppTest: precomputed pictures from an atlas open at once, without TensorFlow; live rendering is one click away."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from dashboard_helpers import APP, ROOT, app, no_exceptions, plotly_charts, renders  # noqa: F401
+
+# The tiny model's atlas: the robust preset at tiny sizes, filters 0-3 of two layers.
+ATLAS_VIEW = dict(preset="robust", steps_per_octave=2, octaves=2, final_size=48, layer="block2_conv2")
+BUILD = ["atlas", "tiny", "--steps", "2", "--octaves", "2", "--size", "48", "--filters", "0-3",
+         "--layers", "block1_conv1,block2_conv2"]
+
+
+@pytest.fixture(scope="module")
+def tiny_atlas(tmp_path_factory):
+    """A real atlas of the tiny model, built by the `featviz atlas` command in its own process."""
+    folder = tmp_path_factory.mktemp("atlas") / "tiny"
+    subprocess.run([sys.executable, "-m", "featviz_core.cli", *BUILD, "-o", str(folder)], check=True,
+                   capture_output=True, cwd=ROOT)
+    return folder
+
+
+@pytest.fixture
+def with_atlas(tiny_atlas, monkeypatch):
+    """The dashboard finds the tiny atlas (the server's atlas list is read again)."""
+    import server
+
+    monkeypatch.setenv("FEATVIZ_ATLAS", str(tiny_atlas))
+    server.atlases.clear()
+    yield tiny_atlas
+    monkeypatch.delenv("FEATVIZ_ATLAS")
+    server.atlases.clear()
+
+
+def test_an_atlas_view_opens_without_importing_tensorflow(tiny_atlas):
+    """A fresh process, as a just-started server: the precomputed picture shows and TensorFlow stays out."""
+    probe = textwrap.dedent(f"""
+        import json, sys
+        from streamlit.testing.v1 import AppTest
+        at = AppTest.from_file({APP!r}, default_timeout=60)
+        at.query_params.update({json.dumps({key: str(value) for key, value in ATLAS_VIEW.items()})})
+        at.run()
+        print(json.dumps({{
+            "exceptions": [item.value for item in at.exception],
+            "infos": [item.value for item in at.info],
+            "images": [image.captions[0] for image in at.main.image],
+            "layers": list(at.selectbox(key="layer").options),
+            "buttons": [button.label for button in at.button],
+            "tensorflow": "tensorflow" in sys.modules,
+            "keras": "keras" in sys.modules,
+        }}))
+    """)
+    env = {**os.environ, "FEATVIZ_MODEL": "tiny", "FEATVIZ_ATLAS": str(tiny_atlas)}
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, env=env,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["exceptions"] == []
+    assert any(info.startswith("**Precomputed**") for info in seen["infos"]), seen["infos"]
+    assert seen["images"] == ["finished picture · stored at 48 px"]
+    assert "block2_conv2 · 16 filters · 4 in atlas" in seen["layers"]  # layers come from the atlas index
+    assert "Render live" in seen["buttons"]
+    assert not seen["tensorflow"] and not seen["keras"]
+
+
+def test_render_live_turns_the_precomputed_picture_into_a_scrubbable_render(monkeypatch, renders, with_atlas):
+    at = app(monkeypatch, **ATLAS_VIEW, filter=1).run()
+    no_exceptions(at)
+    assert renders.count == 0 and not at.slider
+    assert len(plotly_charts(at)) == 1  # the atlas' loss curve
+    metrics = {metric.label: metric.value for metric in at.metric}
+    assert {"Activation", "Robust", "High freq."} <= set(metrics)  # figures measured when the atlas was built
+    at.button(key="explore_live").click().run()
+    no_exceptions(at)
+    assert renders.count == 1
+    assert at.slider[0].label == "Iteration" and at.slider[0].value == at.slider[0].max == 4
+    assert not any(info.value.startswith("**Precomputed**") for info in at.info)
+
+
+def test_settings_outside_the_atlas_render_live(monkeypatch, renders, with_atlas):
+    at = app(monkeypatch, **{**ATLAS_VIEW, "filter": 9}).run()  # only filters 0-3 were precomputed
+    no_exceptions(at)
+    assert renders.count == 1 and at.slider[0].label == "Iteration"
+    at = app(monkeypatch, **{**ATLAS_VIEW, "seed": 5}).run()  # other settings, same filter
+    assert renders.count == 2
+
+
+def test_the_gallery_shows_precomputed_tiles_and_renders_only_the_rest(monkeypatch, renders, with_atlas):
+    at = app(monkeypatch, **ATLAS_VIEW).run()
+    at = at.switch_page("app_pages/gallery.py").run()
+    no_exceptions(at)
+    assert renders.count == 0
+    shown = {image.captions[0].split(" ·")[0] for image in at.main.image}
+    assert {"#0", "#1", "#2", "#3"} <= shown  # (earlier tests may have rendered others live: they show too)
+    assert any("4 precomputed in the atlas" in text.value for text in at.main.markdown)
+    at.button(key="gallery_render").click().run()
+    no_exceptions(at)
+    rendered = [int(index) for call in renders.calls for index in call.split("[")[1].rstrip("]").split(",")]
+    assert sorted(rendered) == sorted(set(range(16)) - {int(name[1:]) for name in shown})  # only the rest
+    assert len(at.main.image) == 16

@@ -1,0 +1,185 @@
+"""The server's render line and result store, with plain threads (no Streamlit, no TensorFlow)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import dashboard_helpers  # noqa: F401  (puts the dashboard's modules on sys.path)
+from featviz_core.results import Result, Snapshot
+from featviz_core.settings import RenderSettings
+from render_queue import RenderQueue
+from store import ResultStore, result_bytes
+
+
+def result(filter: int = 0, side: int = 32, snapshots: int = 3, cancelled: bool = False) -> Result:
+    image = np.zeros((side, side, 3), np.uint8)
+    return Result(settings=RenderSettings(model="tiny", layer="block1_conv1", filter=filter), image=image,
+                  losses=np.zeros(snapshots, np.float32), octave_sizes=(side,), octave_starts=(0,),
+                  snapshots=tuple(Snapshot(step, image.copy()) for step in range(snapshots)),
+                  final_activation=1.0, dead=False, cancelled=cancelled, seconds=1.0, device="CPU")
+
+
+class Gate:
+    """A job's work that runs until released, reporting progress, and stops when cancelled."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.started = threading.Event()
+        self.stopped_early = False
+
+    def __call__(self, job) -> str:
+        self.started.set()
+        while not self.release.wait(0.01):
+            if not job.report(0.5):
+                self.stopped_early = True
+                return "partial"
+        return "done"
+
+
+def wait_until(condition, seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+# --- the store -----------------------------------------------------------------------------------------
+
+def test_the_store_counts_every_snapshot_and_stays_within_its_bytes():
+    one = result(0)
+    assert result_bytes(one) == 4 * one.image.nbytes + one.losses.nbytes  # picture + 3 snapshots
+    store = ResultStore(max_bytes=3 * result_bytes(one))
+    for index in range(10):
+        store.keep(result(index))
+        assert store.nbytes <= store.max_bytes
+    assert len(store) == 3 and store.nbytes == 3 * result_bytes(one)
+    assert store.finished(result(9).settings) is not None and store.finished(result(0).settings) is None
+
+
+def test_the_store_drops_the_least_recently_used_and_never_keeps_an_oversized_result():
+    store = ResultStore(max_bytes=2 * result_bytes(result()))
+    store.keep(result(0))
+    store.keep(result(1))
+    assert store.finished(result(0).settings) is not None  # 0 is now the most recently used
+    store.keep(result(2))
+    assert store.finished(result(1).settings) is None and store.finished(result(0).settings) is not None
+    store.keep(result(3, side=256))  # larger than the whole store
+    assert store.finished(result(3, side=256).settings) is None and store.nbytes <= store.max_bytes
+
+
+def test_a_stopped_result_is_kept_only_for_the_session_that_stopped_it():
+    store = ResultStore()
+    partial = result(cancelled=True)
+    store.keep(partial)  # nobody to give it to
+    store.keep(partial, stopped_by="alice")
+    assert store.stopped("alice", partial.settings) is partial
+    assert store.stopped("bob", partial.settings) is None and store.finished(partial.settings) is None
+
+
+# --- the line --------------------------------------------------------------------------------------------
+
+def test_sessions_get_their_place_and_an_estimate_and_one_job_runs_at_a_time():
+    line = RenderQueue(seconds_per_unit=1.0)
+    first, second, third = Gate(), Gate(), Gate()
+    running = line.submit("a", "job-a", first, cost=10)
+    assert first.started.wait(5)
+    waiting_b = line.submit("b", "job-b", second, cost=20)
+    waiting_c = line.submit("c", "job-c", third, cost=30)
+    assert (line.place(running), line.place(waiting_b), line.place(waiting_c)) == (0, 1, 2)
+    assert line.estimate(waiting_c) > line.estimate(waiting_b) > line.estimate(running) >= 0
+    assert not second.started.is_set()  # one render slot
+    first.release.set()
+    assert running.finished.wait(5) and running.value == "done"
+    assert second.started.wait(5) and line.place(waiting_b) == 0 and line.place(waiting_c) == 1
+    second.release.set()
+    third.release.set()
+    assert waiting_c.finished.wait(5) and waiting_c.value == "done"
+
+
+def test_the_same_request_from_two_sessions_runs_once():
+    line = RenderQueue()
+    calls = []
+
+    def work(job):
+        calls.append(job.key)
+        time.sleep(0.2)
+        return "picture"
+
+    blocker = Gate()
+    line.submit("x", "blocker", blocker, cost=1)
+    assert blocker.started.wait(5)
+    one = line.submit("a", "same-settings", work, cost=1)
+    two = line.submit("b", "same-settings", work, cost=1)
+    assert one is two and set(one.waiting) == {"a", "b"}
+    blocker.release.set()
+    assert one.finished.wait(5) and calls == ["same-settings"]
+
+
+def test_a_session_that_leaves_drops_its_queued_job_and_stops_its_running_one():
+    line = RenderQueue()
+    running_work, queued_work = Gate(), Gate()
+    running = line.submit("a", "running", running_work, cost=1)
+    assert running_work.started.wait(5)
+    queued = line.submit("b", "queued", queued_work, cost=1)
+    line.leave("b", queued)
+    assert queued.state == "dropped" and queued.finished.is_set() and line.place(queued) == 0
+    line.leave("a", running)
+    assert running.finished.wait(5) and running.value == "partial" and running_work.stopped_early
+    assert running.left_by == "a"  # it gets the picture so far
+    assert not queued_work.started.is_set()
+
+
+def test_a_running_job_goes_on_while_another_session_still_waits_for_it():
+    line = RenderQueue()
+    work = Gate()
+    job = line.submit("a", "shared", work, cost=1)
+    line.submit("b", "shared", work, cost=1)
+    assert work.started.wait(5)
+    line.leave("a", job)
+    time.sleep(0.1)
+    assert not job.cancelled and not job.finished.is_set()
+    work.release.set()
+    assert job.finished.wait(5) and job.value == "done"
+
+
+def test_sessions_that_vanish_without_leaving_are_dropped():
+    line = RenderQueue(stale_after=0.2)
+    work = Gate()
+    job = line.submit("gone", "orphan", work, cost=1)
+    assert job.finished.wait(5) and job.value == "partial"  # nobody touched it: stopped at its next step
+
+
+def test_a_failing_job_hands_its_error_to_the_waiting_session_and_the_line_goes_on():
+    line = RenderQueue()
+
+    def broken(job):
+        raise ValueError("no such layer")
+
+    failed = line.submit("a", "broken", broken, cost=1)
+    after = line.submit("a", "fine", lambda job: "ok", cost=1)
+    assert after.finished.wait(5) and after.value == "ok"
+    assert failed.state == "failed" and isinstance(failed.error, ValueError)
+
+
+def test_estimates_learn_from_finished_jobs():
+    line = RenderQueue(seconds_per_unit=100.0)
+    done = line.submit("a", "quick", lambda job: time.sleep(0.05), cost=1, kind="layer")
+    assert done.finished.wait(5)
+    blocker = Gate()
+    line.submit("a", "blocker", blocker, cost=1, kind="layer")
+    assert blocker.started.wait(5)
+    queued = line.submit("b", "next", lambda job: None, cost=1, kind="layer")
+    assert line.estimate(queued) < 5  # about 0.05 s per unit now, not the first guess of 100
+    blocker.release.set()
+    assert queued.finished.wait(5)
+
+
+@pytest.mark.parametrize("number, text", [(1, "1st"), (2, "2nd"), (3, "3rd"), (4, "4th"), (11, "11th"), (22, "22nd")])
+def test_places_read_asordinals(number, text):
+    import renders
+
+    assert renders.ordinal(number) == text
