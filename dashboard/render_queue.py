@@ -155,6 +155,8 @@ class RenderQueue:
             self._line.remove(job)
             job.state = "dropped"
             job.finished.set()
+            if self._by_key.get(job.key) is job:
+                del self._by_key[job.key]
 
     def _drop_stale_sessions(self) -> None:
         """Forget sessions that stopped touching their jobs without leaving (lock held)."""

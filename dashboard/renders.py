@@ -113,6 +113,8 @@ def _stopped_result(settings: RenderSettings) -> Result | None:
     """This session's stopped render of `settings`, once its job has let go of it."""
     line, session = server.line(), server.session_id()
     job = line.pending(("render", settings, (settings.filter,)))
+    if job is not None:
+        line.leave(session, job)  # the stopped run may not have left yet: Streamlit starts this one at once
     if job is not None and not job.waiting:
         note = st.empty()
         while not job.finished.wait(POLL_S):
@@ -274,7 +276,7 @@ def _kept_after_stop(scope: str, runs: Mapping[str, RenderSettings], noun: str,
     else:
         note = "Stopped" + (f": {', '.join(stopped_at)}" if stopped_at else "") + "."
     if not_started:
-        note += f" Not rendered: {', '.join(not_started)}."
+        note += f" Not started: {', '.join(not_started)}."
     stopped_notice(scope, note, "Render the rest" if len(runs) > 1 else "Render again",
                    hint=f"Render every {noun} that is not finished yet.")
     return {name: Shown(result) for name, result in kept.items() if result is not None}
