@@ -162,6 +162,20 @@ def test_explore_renders_and_the_scrubber_changes_the_image(page, server):
     assert "filter=2" in page.url and "model=vgg16-offline" in page.url
 
 
+def test_the_scrubber_answers_as_soon_as_the_picture_appears(page, server):
+    """Nothing slow (no quality measure) runs between a live render's picture and its scrubber."""
+    page.goto(f"{server}/?{SMALL}&filter=4")
+    thumb = page.locator(MAIN).get_by_role("slider", name="Iteration")
+    thumb.wait_for()  # the render has just finished: do not wait for the script to go idle
+    before = main_image_src(page)
+    thumb.focus()
+    thumb.press("Home")
+    page.locator(f"{MAIN} [data-testid='stImage']").filter(has_text="the start image").wait_for(timeout=30_000)
+    assert main_image_src(page) != before
+    assert page.get_by_role("button", name="Robust?").count() == 1  # measured only when asked for
+    no_exception_shown(page)
+
+
 def test_stop_keeps_the_picture_so_far(page, server):
     page.goto(f"{server}/?{SMALL}&filter=9&steps_per_octave=60")  # 180 steps: long enough to stop
     page.locator("[data-testid='stProgress']").wait_for()
