@@ -10,7 +10,10 @@ layer run as one batch.
 from __future__ import annotations
 
 import functools
+import threading
 import time
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -19,6 +22,7 @@ import tensorflow as tf
 
 from . import imaging, objectives, optimizers, parameterizations, transforms
 from .devices import device_name
+from .memory import release_freed_memory
 from .models import LoadedModel, fixed_input_size, load_model, pre_activation_model
 from .precision import compute_dtype, with_compute_dtype
 from .settings import Method, RenderSettings
@@ -148,14 +152,24 @@ def cached_model(name: str) -> LoadedModel:
     return load_model(name)
 
 
+STEPS_PER_MODEL = 4  # compiled steps kept per model, least recently used dropped first
+StepCache = OrderedDict[tuple[str, Method], AscentStep]
+_steps: weakref.WeakKeyDictionary[LoadedModel, StepCache] = weakref.WeakKeyDictionary()
+_steps_lock = threading.Lock()
+
+
 def ascent_step(loaded: LoadedModel, layer: str, method: Method = Method()) -> AscentStep:
-    """The compiled step for a model, layer and method, built once and reused."""
-    return _cached_ascent_step(loaded, layer, method)
-
-
-@functools.lru_cache(maxsize=16)
-def _cached_ascent_step(loaded: LoadedModel, layer: str, method: Method) -> AscentStep:
-    return AscentStep(loaded, layer, method)
+    """The compiled step for a model, layer and method, built once and reused. Each model keeps its
+    few most recent steps, and they go (with their copies of the network) when the model goes."""
+    key = (layer, method)
+    with _steps_lock:
+        steps = _steps.setdefault(loaded, OrderedDict())
+        if key not in steps:
+            steps[key] = AscentStep(loaded, layer, method)
+        steps.move_to_end(key)
+        while len(steps) > STEPS_PER_MODEL:
+            steps.popitem(last=False)
+        return steps[key]
 
 
 BATCH_PIXEL_BUDGET = 150_000  # about 400 MB of activations and gradients for VGG16 (measured on CPU)
@@ -183,7 +197,9 @@ def render_batch(settings: RenderSettings, filters: Sequence[int], model: Loaded
         item.check_layer(loaded.layers)
     if not per_filter:
         raise ValueError("filters must name at least one filter")
-    return _Run(settings, per_filter, ascent_step(loaded, settings.layer, settings.method), on_progress).execute()
+    results = _Run(settings, per_filter, ascent_step(loaded, settings.layer, settings.method), on_progress).execute()
+    release_freed_memory()  # give the big octaves' freed activations back to the OS between renders
+    return results
 
 
 class _Run:

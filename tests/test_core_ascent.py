@@ -3,6 +3,9 @@ tracing and dead filters. Fast: every render here is a few steps on images under
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import keras
 import numpy as np
 import pytest
@@ -225,3 +228,26 @@ def test_batch_limit_keeps_big_renders_small_and_small_ones_batched():
     assert batch_limit(preset("robust")) == 1  # 294 px octaves, padded and zoomed
     assert 4 <= batch_limit(preset("quick")) <= MAX_BATCH
     assert batch_limit(preset("quick", final_size=32, octaves=1)) == MAX_BATCH
+
+
+# --- the step cache --------------------------------------------------------------------------
+
+def test_a_models_steps_go_when_the_model_goes():
+    loaded = load_model("tiny")
+    settings = tiny_settings(steps_per_octave=1)
+    render(settings, loaded)
+    step = weakref.ref(ascent.ascent_step(loaded, settings.layer, settings.method))
+    model = weakref.ref(loaded.model)
+    del loaded
+    gc.collect()
+    assert step() is None and model() is None
+
+
+def test_each_model_keeps_its_few_latest_steps():
+    loaded = load_model("tiny")
+    keys = [(info.name, Method()) for info in loaded.layers if info.kind == "Conv2D"]
+    keys.append((LAYER, Method(objective="neuron")))
+    assert len(keys) == ascent.STEPS_PER_MODEL + 1
+    steps = [ascent.ascent_step(loaded, layer, method) for layer, method in keys]
+    assert all(ascent.ascent_step(loaded, *key) is step for key, step in zip(keys[1:], steps[1:]))
+    assert ascent.ascent_step(loaded, *keys[0]) is not steps[0]  # the least recently used one was dropped

@@ -1,0 +1,51 @@
+"""Process memory: current and peak resident size from /proc, and giving freed heap back to the OS.
+
+TensorFlow frees a render's activations into glibc's heap, which keeps much of it mapped; trimming
+the heap after a render brings the resident size back near its level before the render.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+from pathlib import Path
+from typing import Callable
+
+STATUS = Path("/proc/self/status")
+
+
+def _status_mb(field: str) -> float | None:
+    """A `kB` field of /proc/self/status in MB, or None where /proc is missing."""
+    try:
+        text = STATUS.read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
+def rss_mb() -> float | None:
+    """Resident set size now (VmRSS), in MB."""
+    return _status_mb("VmRSS")
+
+
+def peak_rss_mb() -> float | None:
+    """Highest resident set size of this process so far (VmHWM), in MB."""
+    return _status_mb("VmHWM")
+
+
+@functools.lru_cache(maxsize=1)
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return None
+
+
+def release_freed_memory() -> None:
+    """Hand the heap's free pages back to the OS (glibc `malloc_trim(0)`); a no-op elsewhere."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
