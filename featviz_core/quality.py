@@ -6,9 +6,10 @@ For a result image shown as RGB uint8 and fed to the model its own way (see GUID
 - robust: mean activation over random views of the image (jitter +-8 px, scale 0.9-1.1,
   rotation +-5 deg) divided by act. Adversarial high-frequency noise scores low, real structure
   near 1. Views are drawn once per meter from a seeded numpy Generator, so scores are
-  deterministic, and every image is judged on the same views. Each view is one affine resampling
-  (bilinear) with REFLECT fill: pixels that come from outside the image are mirrored back in, so
-  views have no black borders that would change the activation by themselves.
+  deterministic, and every image is judged on the same views (fed to the network a few at a time,
+  to bound the memory). Each view is one affine resampling (bilinear) with REFLECT fill: pixels
+  that come from outside the image are mirrored back in, so views have no black borders that
+  would change the activation by themselves.
 - hf: share of the grayscale image's spectral power above half the Nyquist frequency.
 - dead rate: share of results whose activation stays at zero (or whose render found the filter dead).
 
@@ -32,6 +33,7 @@ DEAD_ACTIVATION = 1e-7
 MAX_JITTER_PX = 8
 SCALE_RANGE = (0.9, 1.1)
 MAX_ROTATION_DEGREES = 5.0
+VIEWS_PER_CALL = 1  # views fed to the network at once: 1 keeps a 412 px measure near one forward pass
 HALF_NYQUIST = 0.25  # cycles per pixel; Nyquist is 0.5
 LUMA = np.array([0.299, 0.587, 0.114])  # ITU-R BT.601 weights for grayscale
 
@@ -69,12 +71,14 @@ def view_transforms(views: int, seed: int, height: int, width: int) -> np.ndarra
 class QualityMeter:
     """Measures images for one model layer; builds its float32 feature model once."""
 
-    def __init__(self, loaded: LoadedModel, layer: str, views: int = 16, seed: int = 0) -> None:
-        if views < 1:
-            raise ValueError(f"views must be at least 1; got {views}")
+    def __init__(self, loaded: LoadedModel, layer: str, views: int = 16, seed: int = 0,
+                 views_per_call: int = VIEWS_PER_CALL) -> None:
+        if views < 1 or views_per_call < 1:
+            raise ValueError(f"views and views_per_call must be at least 1; got {views} and {views_per_call}")
         self.layer = layer
         self.views = views
         self.seed = seed
+        self.views_per_call = views_per_call
         self.features = feature_model(loaded.model, layer)
         self.preprocess = loaded.preprocess
         self.input_size = fixed_input_size(loaded.model)
@@ -118,8 +122,10 @@ class QualityMeter:
             return 0.0
         pixels = _as_batch(image[None] if np.ndim(image) == 3 else image)[:1]
         transforms = view_transforms(self.views, self.seed, *pixels.shape[1:3])
-        values = self._view_activations(tf.constant(pixels), tf.constant(transforms), tf.constant(filter_index, tf.int32))
-        return float(np.mean(values.numpy())) / act
+        image, index = tf.constant(pixels), tf.constant(filter_index, tf.int32)
+        chunks = [transforms[start:start + self.views_per_call] for start in range(0, self.views, self.views_per_call)]
+        values = [self._view_activations(image, tf.constant(chunk), index).numpy() for chunk in chunks]
+        return float(np.mean(np.concatenate(values))) / act
 
     def measure(self, image: np.ndarray, filter_index: int, ascent_dead: bool = False) -> Quality:
         """All proxies for one (H, W, 3) RGB image and the filter it was rendered for.

@@ -129,6 +129,17 @@ def test_robust_is_deterministic_and_in_range(tiny, meter):
     assert QualityMeter(tiny, TINY_LAYER, seed=1).measure(image, 3).robust != first.robust
 
 
+def test_views_in_small_batches_give_the_one_batch_figure(tiny):
+    image = gradient_image(80)
+    one_batch = QualityMeter(tiny, TINY_LAYER, views_per_call=16).measure(image, 3)
+    for views_per_call in (2, 3, QualityMeter(tiny, TINY_LAYER).views_per_call):  # 3: a short last batch
+        chunked = QualityMeter(tiny, TINY_LAYER, views_per_call=views_per_call).measure(image, 3)
+        assert chunked.act == one_batch.act
+        assert chunked.robust == pytest.approx(one_batch.robust, rel=1e-6)
+    with pytest.raises(ValueError, match="views_per_call"):
+        QualityMeter(tiny, TINY_LAYER, views_per_call=0)
+
+
 def test_uniform_image_is_fully_robust_thanks_to_reflect_fill(meter):
     """Every view of a flat image is the same flat image only if the borders are reflected, not black."""
     flat = np.full((64, 64, 3), 200, np.uint8)
