@@ -14,7 +14,6 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
-from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
@@ -22,58 +21,15 @@ import tensorflow as tf
 
 from . import imaging, objectives, optimizers, parameterizations, transforms
 from .devices import device_name
+from .lean_gradients import lean_conv_gradients
 from .memory import release_freed_memory
 from .models import LoadedModel, fixed_input_size, load_model, pre_activation_model
 from .precision import compute_dtype, with_compute_dtype
+from .results import Progress, Result, Snapshot
 from .settings import Method, RenderSettings
 from .start_images import make_start_image
 
 DEAD_LOSS = imaging.EPSILON
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """The displayed image after `step` ascent steps (step 0 is the start image)."""
-
-    step: int
-    image: np.ndarray
-
-
-@dataclass(frozen=True)
-class Result:
-    """One rendered filter: the picture and everything needed to explain how it got there."""
-
-    settings: RenderSettings
-    image: np.ndarray
-    losses: np.ndarray
-    octave_sizes: tuple[int, ...]
-    octave_starts: tuple[int, ...]
-    snapshots: tuple[Snapshot, ...]
-    final_activation: float
-    dead: bool
-    cancelled: bool
-    seconds: float
-    device: str
-
-    @property
-    def final_loss(self) -> float:
-        return float(self.losses[-1]) if len(self.losses) else 0.0
-
-    @property
-    def steps_run(self) -> int:
-        return len(self.losses)
-
-
-@dataclass(frozen=True)
-class Progress:
-    """Sent to the progress callback after every step."""
-
-    step: int
-    total_steps: int
-    octave: int
-    size: int
-    losses: np.ndarray
-    preview: np.ndarray
 
 
 ProgressCallback = Callable[[Progress], "bool | None"]
@@ -120,15 +76,14 @@ class AscentStep:
 
     def _step(self, param, first, second, count, filters, step_size, tv_weight, warm, seed):
         method = self.method
-        with tf.GradientTape() as tape:
-            tape.watch(param)
+        with lean_conv_gradients():
             pixels = parameterizations.to_pixels(param, method.parameterization)
             seen = transforms.robustness_transforms(pixels, seed) if method.transforms else pixels
             outputs, real_outputs = self._layer_outputs(seen, warm, method.raw_input)
             scores = objectives.objective_values(method.objective, outputs, filters)
             penalty = tv_weight * objectives.total_variation(pixels) / 255.0 * tf.stop_gradient(tf.abs(scores))
             total = tf.reduce_sum(scores - penalty)
-        grads = tape.gradient(total, param)
+            grads = tf.gradients(total, param)[0]
         if method.optimizer == "adam":
             param, first, second = optimizers.adam_step(param, grads, step_size, first, second, count)
         else:

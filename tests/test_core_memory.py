@@ -1,8 +1,56 @@
-"""featviz_core.memory: resident-size figures from /proc and trimming the heap."""
+"""The ascent's memory savers: the lean convolution gradient, and the heap trimmed between renders."""
 
 from __future__ import annotations
 
-from featviz_core import memory
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from featviz_core import ascent, lean_gradients, memory
+from featviz_core.ascent import render
+from featviz_core.lean_gradients import lean_conv_gradients
+from featviz_core.models import load_model
+from featviz_core.settings import preset
+
+
+@pytest.mark.parametrize("strides, padding, kernel", [(1, "same", 3), (1, "same", 5), (2, "same", 3),
+                                                       (1, "valid", 3), (1, "same", 2)])
+def test_lean_conv_gradient_matches_tensorflows(strides, padding, kernel):
+    inputs = keras.Input((None, None, 3))
+    conv = keras.layers.Conv2D(5, kernel, strides=strides, padding=padding,
+                               kernel_initializer=keras.initializers.HeNormal(seed=1))
+    model = keras.Model(inputs, conv(inputs))
+    images = tf.constant(np.random.default_rng(1).normal(size=(2, 17, 19, 3)), tf.float32)
+
+    @tf.function
+    def lean(x):
+        with lean_conv_gradients():
+            return tf.gradients(tf.reduce_sum(model(x) ** 2), x)[0]
+
+    with tf.GradientTape() as tape:
+        tape.watch(images)
+        total = tf.reduce_sum(model(images) ** 2)
+    expected = tape.gradient(total, images).numpy()
+    assert np.abs(lean(images).numpy() - expected).max() <= 1e-5 * np.abs(expected).max()
+    built = {op.type for op in lean.get_concrete_function(images).graph.get_operations()}
+    assert ("Conv2DBackpropInput" in built) == (strides != 1 or padding != "same" or kernel % 2 == 0)
+
+
+def test_the_ascent_step_uses_the_lean_gradient(tiny_model):
+    step = ascent.ascent_step(tiny_model, "block2_conv2")
+    built = {op.type for op in step.step.get_concrete_function().graph.get_operations()}
+    assert "Conv2D" in built and "Conv2DBackpropInput" not in built
+
+
+@pytest.mark.parametrize("preset_name", ["classic", "robust"])
+def test_the_lean_gradient_draws_the_same_picture(monkeypatch, preset_name):
+    settings = preset(preset_name, model="tiny", layer="block2_conv2", filter=3, final_size=96, steps_per_octave=4)
+    lean = render(settings, load_model("tiny"))
+    monkeypatch.setattr(lean_gradients, "LEAN_CONV2D", "Conv2D")  # TensorFlow's own gradient, for a fresh model
+    standard = render(settings, load_model("tiny"))
+    assert np.abs(lean.image.astype(int) - standard.image).max() <= 1
+    np.testing.assert_allclose(lean.losses, standard.losses, rtol=1e-4)
 
 
 def test_memory_figures_come_from_proc(monkeypatch, tmp_path):
