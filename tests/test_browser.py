@@ -257,7 +257,7 @@ def test_methods_renders_classic_and_robust_side_by_side(page, server):
 
 
 def test_gallery_renders_a_layer_and_opens_a_tile_in_explore(page, server):
-    render_on(page, f"{server}/gallery?{SMALL}&filter=2", "in batches", "filters shown")
+    render_on(page, f"{server}/gallery?{SMALL}&filter=2", "in batches", "16 of 16 filters shown")
     settle(page)
     assert page.locator(f"{MAIN} [data-testid='stImage']").count() == 16
     no_exception_shown(page)
