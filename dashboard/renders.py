@@ -194,7 +194,7 @@ def wait(job: Job, where: DeltaGenerator, label: str, preview: bool = True) -> J
         if slot is not None:
             slot.empty()
     if isinstance(job.error, ModelLoadError):
-        where.error(f"{label} can't render live here: {job.error}", icon=":material/block:")
+        where.error(f"This server can't render {job.key[1].model} live: {job.error}", icon=":material/block:")
         st.stop()
     if job.error is not None:
         raise job.error
