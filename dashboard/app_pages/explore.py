@@ -3,6 +3,7 @@
 import streamlit as st
 
 import charts
+import model_choice
 import renders
 import sidebar
 import uploads
@@ -68,6 +69,7 @@ def precomputed(shown: renders.Shown, key: str) -> None:
               f"{entry.featviz_version}): a live render gives the same picture, with every iteration.",
               icon=":material/photo_library:")
     button.button("Render live", icon=":material/play_arrow:", key="explore_live", type="primary", width="stretch",
+                  disabled=not model_choice.can_render_live(settings.model),
                   on_click=_go_live, args=(settings,),
                   help="Render it now on this server: live preview, then the scrubber and the animation.")
     picture, chart = st.columns([2, 3], gap="large")
