@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import streamlit as st
@@ -21,12 +21,9 @@ import model_choice
 import server
 from featviz_core.atlas import AtlasEntry
 from featviz_core.catalog import ModelLoadError
-from featviz_core.results import Result, Snapshot
+from featviz_core.results import Quality, Result, Snapshot
 from featviz_core.settings import RenderSettings
 from render_queue import Job
-
-if TYPE_CHECKING:
-    from featviz_core.quality import Quality
 
 POLL_S = 0.25
 PREVIEW_EVERY_S = 0.5
@@ -45,16 +42,6 @@ class Shown:
     @property
     def precomputed(self) -> bool:
         return self.entry is not None
-
-
-@dataclass(frozen=True)
-class Figures:
-    """The quality figures of a picture, measured live or read from the atlas."""
-
-    act: float
-    robust: float
-    hf: float
-    dead: bool
 
 
 def atlas_result(entry: AtlasEntry, settings: RenderSettings) -> Result:
@@ -291,11 +278,11 @@ def _kept_after_stop(scope: str, runs: Mapping[str, RenderSettings], noun: str,
 
 # --- quality figures ---------------------------------------------------------------------------------------
 
-def figures(shown: Shown) -> Figures | None:
+def figures(shown: Shown) -> Quality | None:
     """The picture's quality figures when known: from the atlas, or measured before."""
     if shown.entry is not None:
         entry = shown.entry
-        return Figures(entry.act, entry.robust, entry.hf, entry.dead)
+        return Quality(entry.act, entry.robust, entry.hf, entry.dead)
     return server.figures().get(_figures_key(shown.result))  # type: ignore[return-value]
 
 
@@ -303,17 +290,16 @@ def _figures_key(result: Result) -> tuple[RenderSettings, int]:
     return result.settings, result.steps_run
 
 
-def measure(shown: Shown, where: DeltaGenerator, label: str = "Measuring") -> Figures:
+def measure(shown: Shown, where: DeltaGenerator, label: str = "Measuring") -> Quality:
     """Measure the picture's quality figures in the server's line (16 jittered views), once per picture."""
     known = figures(shown)
     if known is not None:
         return known
     result, shelf, store = shown.result, server.shelf(), server.figures()
 
-    def work(job: Job) -> Figures:
-        quality: Quality = shelf.meter(result.settings.model, result.settings.layer).measure(
+    def work(job: Job) -> Quality:
+        measured = shelf.meter(result.settings.model, result.settings.layer).measure(
             result.image, result.settings.filter, result.dead)
-        measured = Figures(quality.act, quality.robust, quality.hf, quality.dead)
         store.put(_figures_key(result), measured)
         return measured
 

@@ -21,7 +21,7 @@ import model_choice
 import server
 import sidebar_state as state
 from featviz_core import catalog
-from featviz_core.atlas import Atlas
+from featviz_core.atlas import Atlas, AtlasLayer
 from featviz_core.catalog import ModelLoadError
 from featviz_core.settings import PRESETS, RenderSettings
 from sidebar_state import CUSTOM, field_key, request  # noqa: F401  (pages ask the sidebar through here)
@@ -40,22 +40,12 @@ _LAST_LAYER = "_sidebar_last_layer"
 
 
 @dataclass(frozen=True)
-class LayerChoice:
-    """One layer the sidebar offers (from the atlas index or the loaded model)."""
-
-    name: str
-    filters: int
-    block: str
-    kind: str
-
-
-@dataclass(frozen=True)
 class ModelInfo:
     """The chosen model as the sidebar knows it: its name, description, layers and atlas (if any)."""
 
     name: str
     description: str
-    layers: tuple[LayerChoice, ...]
+    layers: tuple[AtlasLayer, ...]
     atlas: Atlas | None = None
 
 
@@ -65,7 +55,7 @@ class Selection:
 
     settings: RenderSettings | None = None
     model: ModelInfo | None = None
-    layer: LayerChoice | None = None
+    layer: AtlasLayer | None = None
     problem: str | None = None
 
 
@@ -102,11 +92,10 @@ def model_info(name: str) -> ModelInfo:
     """The model's layers from its atlas (no TensorFlow), else from the model itself (loaded once per server)."""
     atlas = server.atlas_of(name)
     if atlas is not None:
-        layers = tuple(LayerChoice(info.name, info.filters, info.block, info.kind) for info in atlas.layers)
-        return ModelInfo(name, atlas.model_description, layers, atlas)
+        return ModelInfo(name, atlas.model_description, atlas.layers, atlas)
     with st.spinner(f"Starting TensorFlow and loading {name} (once per server)..."):
         loaded = server.shelf().get(name)
-    layers = tuple(LayerChoice(info.name, info.filters, info.block, info.kind) for info in loaded.layers)
+    layers = tuple(AtlasLayer(info.name, info.filters, info.kind, info.block) for info in loaded.layers)
     return ModelInfo(name, loaded.description, layers)
 
 
@@ -156,20 +145,20 @@ def _model_control(loaded: ModelInfo) -> None:
 
 # --- layer and filter -----------------------------------------------------------------------------------
 
-def default_layer(layers: tuple[LayerChoice, ...]) -> LayerChoice:
+def default_layer(layers: tuple[AtlasLayer, ...]) -> AtlasLayer:
     """block5_conv3 when the model has it (the classic choice), else its last conv layer."""
     by_name = {info.name: info for info in layers}
     convs = [info for info in layers if info.kind != "Dense"] or list(layers)
     return by_name.get(PREFERRED_LAYER, convs[-1])
 
 
-def layer_label(info: LayerChoice) -> str:
+def layer_label(info: AtlasLayer) -> str:
     """e.g. 'block5_conv3 · 512 filters' (the name starts with its block, so the list reads by block)."""
     unit = "classes" if info.kind == "Dense" else "filters"
     return f"{info.name} · {info.filters} {unit}"
 
 
-def _layer_control(loaded: ModelInfo) -> LayerChoice:
+def _layer_control(loaded: ModelInfo) -> AtlasLayer:
     layers = loaded.layers
     by_name = {info.name: info for info in layers}
     wanted = st.session_state.get("layer")
@@ -193,7 +182,7 @@ def _random_filter(count: int) -> None:
     st.session_state["filter"] = random.randrange(count)
 
 
-def _filter_control(layer: LayerChoice) -> None:
+def _filter_control(layer: AtlasLayer) -> None:
     if st.session_state.get(_LAST_LAYER, layer.name) != layer.name:
         st.session_state["filter"] = min(int(st.session_state.get("filter", 0)), layer.filters - 1)
     st.session_state[_LAST_LAYER] = layer.name
@@ -208,7 +197,7 @@ def _filter_control(layer: LayerChoice) -> None:
 
 # --- presets and advanced settings ----------------------------------------------------------------------
 
-def _validate(loaded: ModelInfo, layer: LayerChoice) -> tuple[RenderSettings | None, str | None]:
+def _validate(loaded: ModelInfo, layer: AtlasLayer) -> tuple[RenderSettings | None, str | None]:
     try:
         settings = RenderSettings(model=loaded.name, layer=layer.name, filter=int(st.session_state["filter"]),
                                   **{**state.hidden_preset_values(), **state.field_values()})  # type: ignore[arg-type]

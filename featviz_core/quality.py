@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import math
 import statistics
-from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 import tensorflow as tf
 
 from .models import LoadedModel, feature_model, fixed_input_size
+from .results import Quality  # noqa: F401  (defined TensorFlow-free, measured here)
 
 DEAD_ACTIVATION = 1e-7
 MAX_JITTER_PX = 8
@@ -36,16 +36,6 @@ MAX_ROTATION_DEGREES = 5.0
 VIEWS_PER_CALL = 1  # views fed to the network at once: 1 keeps a 412 px measure near one forward pass
 HALF_NYQUIST = 0.25  # cycles per pixel; Nyquist is 0.5
 LUMA = np.array([0.299, 0.587, 0.114])  # ITU-R BT.601 weights for grayscale
-
-
-@dataclass(frozen=True)
-class Quality:
-    """The quality proxies of one result image."""
-
-    act: float
-    robust: float
-    hf: float
-    dead: bool
 
 
 def view_transforms(views: int, seed: int, height: int, width: int) -> np.ndarray:

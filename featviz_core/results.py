@@ -55,3 +55,13 @@ class Progress:
     size: int
     losses: np.ndarray
     preview: np.ndarray
+
+
+@dataclass(frozen=True)
+class Quality:
+    """The quality proxies of one result image (featviz_core.quality measures them)."""
+
+    act: float
+    robust: float
+    hf: float
+    dead: bool

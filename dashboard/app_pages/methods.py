@@ -6,7 +6,7 @@ import streamlit as st
 import charts
 import renders
 import sidebar
-from featviz_core.results import Result
+from featviz_core.results import Quality, Result
 from featviz_core.settings import PRESETS, RenderSettings, preset
 
 CUSTOM = sidebar.CUSTOM
@@ -48,14 +48,14 @@ def method_caption(name: str, settings: RenderSettings) -> str:
     return f"{name}: {' · '.join(pieces)}"
 
 
-def dead_note(result: Result, quality: renders.Figures) -> str:
+def dead_note(result: Result, quality: Quality) -> str:
     """'no', 'at step N' when the ascent stopped dead, or 'yes' when only the shown picture is dead."""
     if result.dead:
         return f"at step {result.steps_run}"
     return "yes" if quality.dead else "no"
 
 
-def verdict(results: dict[str, Result], qualities: dict[str, renders.Figures]) -> str:
+def verdict(results: dict[str, Result], qualities: dict[str, Quality]) -> str:
     """Which live method scores best on each measure, and which ones died."""
     alive = [name for name in results if not (results[name].dead or qualities[name].dead)]
     dead = [name for name in results if name not in alive]
