@@ -65,7 +65,7 @@ def lookup(settings: RenderSettings, live_only: bool = False) -> Shown | None:
 def render_cost(settings: RenderSettings, filters: int = 1) -> float:
     """Work of a render in pixel-steps (what its time grows with)."""
     pixels = sum(size * size for size in settings.octave_sizes) * settings.steps_per_octave * filters
-    return pixels * (TRANSFORM_COST if settings.transforms else 1.0)
+    return pixels * settings.variants * (1.0 if settings.transforms == "none" else TRANSFORM_COST)
 
 
 # --- Stop -------------------------------------------------------------------------------------------------

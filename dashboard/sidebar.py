@@ -23,7 +23,7 @@ import sidebar_state as state
 from featviz_core import catalog
 from featviz_core.atlas import Atlas, AtlasLayer
 from featviz_core.catalog import ModelLoadError
-from featviz_core.settings import PRESETS, RenderSettings
+from featviz_core.settings import PRESETS, RenderSettings, SettingsError
 from sidebar_state import CUSTOM, field_key, request  # noqa: F401  (pages ask the sidebar through here)
 
 PREFERRED_LAYER = "block5_conv3"
@@ -197,20 +197,32 @@ def _filter_control(layer: AtlasLayer) -> None:
 
 # --- presets and advanced settings ----------------------------------------------------------------------
 
-def _validate(loaded: ModelInfo, layer: AtlasLayer) -> tuple[RenderSettings | None, str | None]:
+Problems = dict[str, list[str]]  # field (or "filter", "layer", "general") -> its messages
+
+
+def _validate(loaded: ModelInfo, layer: AtlasLayer) -> tuple[RenderSettings | None, Problems]:
+    """The sidebar's settings, or every problem with them by the field it is about."""
     try:
         settings = RenderSettings(model=loaded.name, layer=layer.name, filter=int(st.session_state["filter"]),
                                   **{**state.hidden_preset_values(), **state.field_values()})  # type: ignore[arg-type]
         settings.check_layer(loaded.layers)
-    except ValueError as error:
-        return None, str(error)
-    return settings, None
+    except SettingsError as error:
+        return None, problems_by_field(error)
+    return settings, {}
 
 
-def problem_field(message: str) -> str:
-    """Which control a core validation message is about: its first word names the field."""
-    first = message.split(" ", 1)[0].strip(":,'\"")
-    return first if first in fields.BY_NAME or first in ("filter", "layer") else "general"
+def problems_by_field(error: SettingsError) -> Problems:
+    """The error's messages by the control that shows them ("general" for fields without one)."""
+    problems: Problems = {}
+    for name, message in error.problems:
+        where = name if name in fields.BY_NAME or name in ("filter", "layer") else "general"
+        problems.setdefault(where, []).append(message)
+    return problems
+
+
+def _show(problems: Problems, where: str) -> None:
+    for message in problems.get(where, []):
+        st.error(message, icon=":material/error:")
 
 
 def _preset_control(settings: RenderSettings | None) -> None:
@@ -229,6 +241,8 @@ def _field_widget(field: fields.Field) -> None:
     common = dict(key=key, help=field.help, on_change=state.on_field_change, persist_state="session")
     if field.kind is bool:
         st.toggle(field.label, **common)
+    elif field.kind is str and not field.choices:
+        st.text_input(field.label, **common)
     elif field.kind is str:
         options = list(field.choices)
         if st.session_state[key] not in options:
@@ -240,33 +254,31 @@ def _field_widget(field: fields.Field) -> None:
         st.number_input(field.label, step=float(field.step or 0.1), format="%.2f", **common)
 
 
-def _advanced_controls(problem: str | None, where: str) -> None:
-    with st.expander("Advanced settings", expanded=where in fields.BY_NAME):
+def _advanced_controls(problems: Problems) -> None:
+    with st.expander("Advanced settings", expanded=bool(set(problems) & set(fields.BY_NAME))):
         group = None
         for field in fields.FIELDS:
             if field.group != group:
                 group = field.group
                 st.markdown(f"**{group}**")
             _field_widget(field)
-            if where == field.name:
-                st.error(problem, icon=":material/error:")
+            _show(problems, field.name)
 
 
 def _controls(loaded: ModelInfo) -> Selection:
     _model_control(loaded)
     layer = _layer_control(loaded)
     _filter_control(layer)
-    settings, problem = _validate(loaded, layer)
-    where = problem_field(problem) if problem else ""
-    if where in ("filter", "layer"):
-        st.error(problem, icon=":material/error:")
+    settings, problems = _validate(loaded, layer)
+    _show(problems, "layer")
+    _show(problems, "filter")
     _preset_control(settings)
-    _advanced_controls(problem, where)
-    if where == "general":
-        st.error(problem, icon=":material/error:")
+    _advanced_controls(problems)
+    _show(problems, "general")
     for line in state.take_url_problems():
         st.warning(line)
     state.write_url(loaded.name, layer.name)
     if settings is None:
-        return Selection(model=loaded, layer=layer, problem=f"Fix the settings in the sidebar: {problem}")
+        every = "; ".join(message for messages in problems.values() for message in messages)
+        return Selection(model=loaded, layer=layer, problem=f"Fix the settings in the sidebar: {every}")
     return Selection(settings=settings, model=loaded, layer=layer)

@@ -10,14 +10,15 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 _EXPORTS = {
     "Atlas": "atlas", "AtlasError": "atlas", "find_atlases": "atlas", "open_atlas": "atlas",
     "Progress": "results", "Result": "results", "Snapshot": "results", "render": "ascent", "render_batch": "ascent",
     "LayerInfo": "models", "LoadedModel": "models", "ModelLoadError": "models", "describe": "models",
     "list_layers": "models", "load_model": "models", "model_names": "models",
-    "PRESETS": "settings", "RenderSettings": "settings", "preset": "settings",
+    "PRESETS": "settings", "RenderSettings": "settings", "SettingsError": "settings", "preset": "settings",
+    "Objective": "objective_text", "parse_objective": "objective_text",
     "BadImageError": "start_images",
 }
 

@@ -2,9 +2,9 @@
 
 By default it follows Keras' classic `conv_filter_visualization.py`: the loss is the mean output of
 one filter, each step adds the RMS-normalized gradient times the step size, and between octaves the
-image is deprocessed, enlarged and mapped back. The settings' method fields swap in the modern
-pieces (objectives, Fourier parameterization, transforms, Adam, warm-up). Several filters of one
-layer run as one batch.
+image is deprocessed, enlarged and mapped back. The settings name the parts that replace the classic
+ones (objective terms, parameterization, transforms, optimizer: see `featviz_core.parts`), and the
+warm-up. Several filters of one layer, and several variants of each, run as one batch.
 """
 
 from __future__ import annotations
@@ -19,11 +19,12 @@ from typing import Callable, Sequence
 import numpy as np
 import tensorflow as tf
 
-from . import imaging, objectives, optimizers, parameterizations, transforms
+from . import imaging, objectives
 from .devices import device_name
 from .lean_gradients import lean_conv_gradients
 from .memory import release_freed_memory
 from .models import LoadedModel, fixed_input_size, load_model, pre_activation_model
+from .parts import OPTIMIZERS, PARAMETERIZATIONS, TRANSFORMS
 from .precision import compute_dtype, with_compute_dtype
 from .results import Progress, Result, Snapshot
 from .settings import Method, RenderSettings
@@ -47,16 +48,19 @@ class AscentStep:
 
     def __init__(self, loaded: LoadedModel, layer: str, method: Method) -> None:
         self.method = method
+        self.parameterization = PARAMETERIZATIONS[method.parameterization].load()
+        self.transform = TRANSFORMS[method.transforms].load()
+        self.optimize = OPTIMIZERS[method.optimizer].load()
         self.dtype = compute_dtype()
         network, self.activation_fn = pre_activation_model(loaded.model, layer)
         self.features = with_compute_dtype(network, self.dtype)
         self.preprocess = loaded.preprocess
         self.input_size = fixed_input_size(loaded.model)
-        image_spec = tf.TensorSpec([None] * parameterizations.variable_rank(method.parameterization), tf.float32)
+        image_spec = tf.TensorSpec([None] * 4, tf.float32)
         self.step = tf.function(self._step, input_signature=(
-            image_spec, image_spec, image_spec, tf.TensorSpec([], tf.float32),  # param, Adam moments, count
-            tf.TensorSpec([None], tf.int32), tf.TensorSpec([], tf.float32),  # filters, step size
-            tf.TensorSpec([], tf.float32), tf.TensorSpec([None], tf.bool), tf.TensorSpec([], tf.int32),  # tv, warm, seed
+            image_spec, image_spec, image_spec, tf.TensorSpec([], tf.float32),  # param, optimizer moments, count
+            tf.TensorSpec([None], tf.int32), tf.TensorSpec([None], tf.int32),  # filter and group of each image
+            tf.TensorSpec([], tf.float32), tf.TensorSpec([None], tf.bool), tf.TensorSpec([], tf.int32),  # step, warm, seed
         ))
         self.measure = tf.function(self._measure, input_signature=(
             tf.TensorSpec([None, None, None, 3], tf.float32), tf.TensorSpec([None], tf.int32)))
@@ -74,27 +78,21 @@ class AscentStep:
         per_image = tf.reshape(warm, [-1] + [1] * (pre.shape.rank - 1))
         return tf.where(per_image, pre, post), post
 
-    def _step(self, param, first, second, count, filters, step_size, tv_weight, warm, seed):
-        method = self.method
+    def _step(self, param, first, second, count, filters, groups, step_size, warm, seed):
+        objective = self.method.objective
         with lean_conv_gradients():
-            pixels = parameterizations.to_pixels(param, method.parameterization)
-            seen = transforms.robustness_transforms(pixels, seed) if method.transforms else pixels
-            outputs, real_outputs = self._layer_outputs(seen, warm, method.raw_input)
-            scores = objectives.objective_values(method.objective, outputs, filters)
-            penalty = tv_weight * objectives.total_variation(pixels) / 255.0 * tf.stop_gradient(tf.abs(scores))
-            total = tf.reduce_sum(scores - penalty)
+            pixels = self.parameterization.to_pixels(param)
+            outputs, real_outputs = self._layer_outputs(self.transform(pixels, seed), warm, self.method.raw_input)
+            total = tf.reduce_sum(objectives.objective_scores(objective, outputs, pixels, filters, groups))
             grads = tf.gradients(total, param)[0]
-        if method.optimizer == "adam":
-            param, first, second = optimizers.adam_step(param, grads, step_size, first, second, count)
-        else:
-            param = optimizers.rms_step(param, grads, step_size)
-        reported = objectives.objective_values(method.objective, real_outputs, filters)
-        return param, first, second, parameterizations.to_pixels(param, method.parameterization), reported
+        param, first, second = self.optimize(param, grads, step_size, first, second, count)
+        reported = objectives.target_values(objective, real_outputs, filters)
+        return param, first, second, self.parameterization.to_pixels(param), reported
 
     def _measure(self, images: tf.Tensor, filters: tf.Tensor) -> tf.Tensor:
         """The objective on displayed images, fed the model's own way, with no transforms."""
         _, outputs = self._layer_outputs(images, tf.zeros_like(filters, tf.bool), False)
-        return objectives.objective_values(self.method.objective, outputs, filters)
+        return objectives.target_values(self.method.objective, outputs, filters)
 
     def trace_count(self) -> int:
         """How many times the step has been traced (compiled) so far."""
@@ -133,8 +131,8 @@ MAX_BATCH = 16
 
 def batch_limit(settings: RenderSettings) -> int:
     """How many filters to render together so one pass stays within the memory budget."""
-    largest = max(settings.octave_sizes) ** 2 * (1.5 if settings.transforms else 1.0)  # transforms pad and zoom
-    return max(1, min(MAX_BATCH, int(BATCH_PIXEL_BUDGET // largest)))
+    largest = max(settings.octave_sizes) ** 2 * (1.0 if settings.transforms == "none" else 1.5)  # pad and zoom
+    return max(1, min(MAX_BATCH, int(BATCH_PIXEL_BUDGET // largest)) // settings.variants)
 
 
 def render(settings: RenderSettings, model: LoadedModel | None = None,
@@ -145,7 +143,7 @@ def render(settings: RenderSettings, model: LoadedModel | None = None,
 
 def render_batch(settings: RenderSettings, filters: Sequence[int], model: LoadedModel | None = None,
                  on_progress: ProgressCallback | None = None) -> list[Result]:
-    """Render several filters of one layer in one batched pass (batch dimension = filters)."""
+    """Render several filters of one layer in one batched pass (batch dimension = filters x variants)."""
     loaded = model or cached_model(settings.model)
     per_filter = [settings.with_changes(filter=int(index)) for index in filters]
     for item in per_filter:
@@ -166,14 +164,15 @@ class _Run:
         self.per_filter = per_filter
         self.step = step
         self.on_progress = on_progress
-        count = len(per_filter)
-        self.filters = np.array([s.filter for s in per_filter], dtype=np.int32)
+        variants = settings.variants
+        count = len(per_filter) * variants  # image i shows filter i // variants, its variant i % variants
+        self.filters = np.repeat([s.filter for s in per_filter], variants).astype(np.int32)
+        self.groups = np.repeat(np.arange(len(per_filter)), variants).astype(np.int32)
         self.losses: list[list[float]] = [[] for _ in range(count)]
         self.alive = np.ones(count, dtype=bool)
         self.steps_done = np.zeros(count, dtype=int)
         self.snapshots: list[list[Snapshot]] = [[] for _ in range(count)]
-        # Diversity compares the images of a batch, so each starts from its own noise.
-        seeds = settings.seed + np.arange(count) if settings.objective == "diversity" else [settings.seed] * count
+        seeds = settings.seed + np.tile(np.arange(variants), len(per_filter))  # each variant its own start
         self._set_pixels(np.stack([
             make_start_image(settings.start, settings.octave_sizes[0], int(seed), settings.start_photo) for seed in seeds
         ]))
@@ -183,7 +182,7 @@ class _Run:
     def _set_pixels(self, pixels: np.ndarray) -> None:
         """Start an octave from these images: new variables, fresh optimizer moments."""
         self.pixels = pixels.astype(np.float32)
-        self.params = parameterizations.from_pixels(self.pixels, self.settings.parameterization).numpy()
+        self.params = self.step.parameterization.from_pixels(self.pixels).numpy()
         self.first = np.zeros_like(self.params)
         self.second = np.zeros_like(self.params)
         self.octave_step = 0
@@ -216,7 +215,7 @@ class _Run:
         from then on). Not with the rescue (dead filters keep climbing the pre-activation), for
         logits (they can be negative), or on randomly transformed views."""
         settings = self.settings
-        return settings.warmup_steps == 0 and not settings.transforms and settings.objective != "logit"
+        return settings.warmup_steps == 0 and settings.transforms == "none" and not settings.objective.reads_logits
 
     def _take_step(self, warming_up: bool, seed: int) -> None:
         """One ascent step for the filters still alive."""
@@ -226,16 +225,15 @@ class _Run:
         warm = np.full(len(alive), warming_up) | (still_dead & (self.settings.warmup_steps > 0))
         params, first, second, pixels, losses = self.step.step(
             self.params[alive], self.first[alive], self.second[alive], float(self.octave_step),
-            self.filters[alive], self.settings.step_size, self.settings.tv_weight, warm, seed % 2**31)
+            self.filters[alive], self.groups[alive], self.settings.step_size, warm, seed % 2**31)
         params, first, second, pixels = params.numpy(), first.numpy(), second.numpy(), pixels.numpy()
         for position, (index, loss) in enumerate(zip(alive, losses.numpy())):
             self.losses[index].append(float(loss))
-            if self._classic_dead_rule and loss <= DEAD_LOSS:
-                self.alive[index] = False
-                continue
             self.params[index], self.first[index], self.second[index] = params[position], first[position], second[position]
             self.pixels[index] = pixels[position]
             self.steps_done[index] += 1
+            if self._classic_dead_rule and loss <= DEAD_LOSS:
+                self.alive[index] = False  # its gradient is zero from now on: no more steps
 
     def _should_stop(self, done: int, octave: int, size: int) -> bool:
         """Report the step; stop when the callback says so or every filter is dead."""
@@ -250,22 +248,24 @@ class _Run:
         return np.stack([imaging.resize_working_image(image, size) for image in self.pixels])
 
     def _snapshot(self) -> None:
-        """Keep the displayed image of every filter whose image changed since its last snapshot."""
-        for index, image in enumerate(self.pixels):
-            steps = int(self.steps_done[index])
+        """Keep the displayed image of every filter whose image changed since its last snapshot
+        (of its first variant: the others are kept as finished pictures only)."""
+        for index in range(0, len(self.pixels), self.settings.variants):
+            image, steps = self.pixels[index], int(self.steps_done[index])
             taken = self.snapshots[index]
             if not taken or taken[-1].step != steps:
                 taken.append(Snapshot(steps, imaging.deprocess(image)))
 
     def _is_dead(self, index: int, final_activation: float) -> bool:
         """Dropped by the classic rule, or (other rules) the finished picture does not activate the filter."""
-        if self._classic_dead_rule or self.settings.objective == "logit":
+        if self._classic_dead_rule or self.settings.objective.reads_logits:
             return not self.alive[index]
         return final_activation <= DEAD_LOSS
 
     def _results(self, final_pixels: np.ndarray, seconds: float) -> list[Result]:
         shown = np.stack([imaging.deprocess(image) for image in final_pixels])
         activations = self.step.measure(tf.constant(shown, tf.float32), self.filters).numpy()
+        variants = self.settings.variants
         return [
             Result(
                 settings=item,
@@ -279,6 +279,7 @@ class _Run:
                 cancelled=self.cancelled,
                 seconds=seconds,
                 device=f"{device_name()}, {self.step.dtype}",
+                variants=tuple(shown[index + 1:index + variants]),
             )
-            for index, item in enumerate(self.per_filter)
+            for index, item in zip(range(0, len(shown), variants), self.per_filter)
         ]

@@ -15,13 +15,14 @@ import functools
 import io
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 from PIL import Image
 
+from . import __version__
 from .settings import RenderSettings
 
 FORMAT = "featviz-atlas/1"
@@ -139,8 +140,8 @@ class Atlas:
 def settings_to_json(settings: RenderSettings, per_filter: bool = True) -> dict[str, Any]:
     """A RenderSettings as JSON-native values, without the start photo (and without model, layer and
     filter when `per_filter` is False: the atlas-wide part)."""
-    values = asdict(settings)
-    values.pop("start_photo")
+    values = {item.name: getattr(settings, item.name) for item in fields(settings) if item.name != "start_photo"}
+    values["objective"] = str(settings.objective)
     if not per_filter:
         for name in PER_FILTER_FIELDS:
             values.pop(name)
@@ -287,6 +288,9 @@ def _atlas_from_index(root: Path, index: dict[str, Any]) -> Atlas:
                 items.append(((str(layer), int(key)), _entry(root, str(layer), int(key), data)))
     except (KeyError, TypeError, ValueError) as error:
         detail = f"missing {error}" if isinstance(error, KeyError) else str(error).splitlines()[0]
+        made_by = index.get("featviz_version")
+        if made_by != __version__:
+            detail += f"; it was made by featviz {made_by}, this is featviz {__version__}"
         raise AtlasError(f"{path} is damaged ({detail}); rebuild it or remove the folder") from None
     order = {info.name: position for position, info in enumerate(layers)}
     items.sort(key=lambda item: (order.get(item[0][0], len(order)), item[0][0], item[0][1]))
@@ -390,7 +394,6 @@ def merge(out: Path | str, sources: Sequence[Path | str]) -> Atlas:
             difference = "layers differ"
         if difference:
             raise AtlasError(f"cannot merge {root} into {first_root}: {difference}")
-    from . import __version__
 
     entries: dict[str, dict[str, Any]] = {}
     for root, index in indexes:

@@ -50,7 +50,8 @@ ATLAS_COMMANDS = ("build", "merge", "info")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .settings import DEFAULT_PRESET, PRESETS, START_KINDS
+    from .parts import OPTIMIZERS, PARAMETERIZATIONS, START_IMAGES, TRANSFORMS
+    from .settings import DEFAULT_PRESET, PRESETS
 
     parser = argparse.ArgumentParser(prog="featviz", description="See what a CNN filter responds to.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -58,9 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
     layers = commands.add_parser("layers", help="list the visualizable layers of a model")
     layers.add_argument("model", help="registered model name (e.g. vgg16-offline) or a .keras file")
 
-    def add_render_options(sub: argparse.ArgumentParser, default_preset: str = "quick") -> None:
-        sub.add_argument("--preset", choices=list(PRESETS), default=default_preset)
-        sub.add_argument("--start", choices=START_KINDS, default="noise")
+    def add_render_options(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--preset", choices=list(PRESETS), default=DEFAULT_PRESET,
+                         help=f"named settings (default {DEFAULT_PRESET}, as in the dashboard)")
+        sub.add_argument("--start", choices=list(START_IMAGES), default="noise")
         sub.add_argument("--photo", type=Path, help="image file for --start photo")
         sub.add_argument("--steps", type=int, help="steps per octave")
         sub.add_argument("--octaves", type=int, help="number of octaves")
@@ -68,6 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--step-size", type=float, help="ascent step size")
         sub.add_argument("--size", type=int, help="final image size in pixels")
         sub.add_argument("--seed", type=int, default=0)
+        sub.add_argument("--objective", help='what to climb, e.g. "channel - 0.05*tv" (default: the preset\'s)')
+        sub.add_argument("--variants", type=int, help="pictures per filter, each from its own seed")
+        sub.add_argument("--parameterization", choices=list(PARAMETERIZATIONS))
+        sub.add_argument("--optimizer", choices=list(OPTIMIZERS))
+        sub.add_argument("--transforms", choices=list(TRANSFORMS))
 
     render = commands.add_parser("render", help="visualize one filter")
     render.add_argument("model")
@@ -102,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
                        help="spread the shards over Ray: a local Ray, or the cluster at ADDRESS (ray://host:10001)")
     build.add_argument("--shards", type=int, help="with --ray: number of shards (default: the cluster's GPUs, else CPUs)")
-    add_render_options(build, default_preset=DEFAULT_PRESET)
+    add_render_options(build)
     merge = atlas_commands.add_parser("merge", help="join atlases of the same model and settings (e.g. shards)")
     merge.add_argument("out", type=Path, help="the merged atlas folder (may be one of the sources)")
     merge.add_argument("sources", type=Path, nargs="+")
@@ -124,7 +131,9 @@ def setting_overrides(args: argparse.Namespace) -> dict[str, object]:
     """The preset fields the render options change."""
     overrides = {
         "steps_per_octave": args.steps, "octaves": args.octaves, "upscale_factor": args.upscale,
-        "step_size": args.step_size, "final_size": args.size,
+        "step_size": args.step_size, "final_size": args.size, "objective": args.objective,
+        "variants": args.variants, "parameterization": args.parameterization, "optimizer": args.optimizer,
+        "transforms": args.transforms,
     }
     return {key: value for key, value in overrides.items() if value is not None}
 
@@ -193,7 +202,7 @@ def command_layers(args: argparse.Namespace) -> None:
 
 def command_render(args: argparse.Namespace) -> None:
     from .ascent import render
-    from .imaging import gif_bytes, png_bytes
+    from .imaging import collage, gif_bytes, png_bytes
     from .models import load_model
     from .start_images import decode_photo
 
@@ -205,7 +214,8 @@ def command_render(args: argparse.Namespace) -> None:
     bar = ProgressBar(f"{settings.layer}:{settings.filter}", settings.total_steps)
     result = render(settings, loaded, on_progress=lambda event: bar(event.step, float(event.losses[0])))
     bar.finish()
-    _write_file(args.output, png_bytes(result.image))
+    pictures = [result.image, *result.variants]
+    _write_file(args.output, png_bytes(collage(pictures) if len(pictures) > 1 else result.image))
     if args.gif:
         _write_file(args.gif, gif_bytes([snap.image for snap in result.snapshots]))
     state = "dead (activation stayed at zero)" if result.dead else f"final activation {result.final_activation:.3f}"
@@ -334,12 +344,14 @@ COMMANDS = {"layers": command_layers, "render": command_render, "gallery": comma
 
 
 def _is_usage_error(error: Exception) -> bool:
-    """Bad input the user can fix. ModelLoadError counts only once models is imported (an atlas
-    command that needs no model must not load TensorFlow just to name the error)."""
-    if isinstance(error, (CliError, ValueError)):
-        return True
-    models = sys.modules.get(f"{__package__ or 'featviz_core'}.models")
-    return models is not None and isinstance(error, models.ModelLoadError)
+    """Bad input the user can fix: arguments, settings, files, models, atlases (all TensorFlow-free
+    to import). Any other error is a bug and keeps its traceback."""
+    from .atlas import AtlasError
+    from .catalog import ModelLoadError
+    from .settings import SettingsError
+    from .start_images import BadImageError
+
+    return isinstance(error, (CliError, SettingsError, BadImageError, AtlasError, ModelLoadError))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,4 +1,8 @@
-"""Update rules for the ascent: the classic RMS-normalized step, and Adam."""
+"""Update rules for the ascent: the classic RMS-normalized step, Adam and Nadam.
+
+Each takes (param, gradient, step size, first moment, second moment, step count) and returns the new
+(param, first moment, second moment); the registry `parts.OPTIMIZERS` names them.
+"""
 
 from __future__ import annotations
 
@@ -15,18 +19,38 @@ def per_image_rms(values: tf.Tensor) -> tf.Tensor:
     return tf.sqrt(tf.reduce_mean(tf.square(values), axis=axes, keepdims=True))
 
 
-def rms_step(param: tf.Tensor, grads: tf.Tensor, step_size: tf.Tensor) -> tf.Tensor:
-    """The classic step: the gradient divided by its RMS, times the step size."""
-    return param + step_size * grads / (per_image_rms(grads) + EPSILON)
+Moments = tuple[tf.Tensor, tf.Tensor, tf.Tensor]
+
+
+def rms_step(param: tf.Tensor, grads: tf.Tensor, step_size: tf.Tensor, first: tf.Tensor, second: tf.Tensor,
+             count: tf.Tensor) -> Moments:
+    """The classic step: the gradient divided by its RMS, times the step size (no moments)."""
+    del count
+    return param + step_size * grads / (per_image_rms(grads) + EPSILON), first, second
+
+
+def _adam_moments(grads: tf.Tensor, first: tf.Tensor, second: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    """(gradient normalized per image, new first moment, new second moment)."""
+    beta1, beta2 = ADAM_BETAS
+    grads = grads / (per_image_rms(grads) + EPSILON)
+    return grads, beta1 * first + (1 - beta1) * grads, beta2 * second + (1 - beta2) * tf.square(grads)
 
 
 def adam_step(param: tf.Tensor, grads: tf.Tensor, step_size: tf.Tensor, first: tf.Tensor, second: tf.Tensor,
-              count: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
-    """One Adam ascent step on a gradient normalized per image; returns param and both moments."""
+              count: tf.Tensor) -> Moments:
+    """One Adam ascent step on a gradient normalized per image."""
     beta1, beta2 = ADAM_BETAS
-    grads = grads / (per_image_rms(grads) + EPSILON)
-    first = beta1 * first + (1 - beta1) * grads
-    second = beta2 * second + (1 - beta2) * tf.square(grads)
+    _, first, second = _adam_moments(grads, first, second)
     first_hat = first / (1 - beta1 ** count)
     second_hat = second / (1 - beta2 ** count)
     return param + step_size * first_hat / (tf.sqrt(second_hat) + ADAM_EPSILON), first, second
+
+
+def nadam_step(param: tf.Tensor, grads: tf.Tensor, step_size: tf.Tensor, first: tf.Tensor, second: tf.Tensor,
+               count: tf.Tensor) -> Moments:
+    """One Nadam step (Dozat 2016): Adam whose momentum looks one step ahead."""
+    beta1, beta2 = ADAM_BETAS
+    grads, first, second = _adam_moments(grads, first, second)
+    ahead = beta1 * first / (1 - beta1 ** (count + 1)) + (1 - beta1) * grads / (1 - beta1 ** count)
+    second_hat = second / (1 - beta2 ** count)
+    return param + step_size * ahead / (tf.sqrt(second_hat) + ADAM_EPSILON), first, second

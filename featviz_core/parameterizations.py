@@ -1,14 +1,21 @@
-"""How the optimized variable becomes an image: raw pixels, or a decorrelated Fourier spectrum.
+"""How the optimized variable becomes an image: raw pixels, a decorrelated Fourier spectrum (Lucid),
+or only the phase of a spectrum whose magnitude is that of natural photos (MaCo, Fel et al. 2023).
 
-Both are linear and exactly invertible, so octaves work the same way for each: turn the variable
-into pixels, enlarge the pixels, turn them back into a variable of the new size.
+Each parameterization maps its variable to RGB pixel levels around 128 (`to_pixels`) and back
+(`from_pixels`), so octaves work the same way for each: turn the variable into pixels, enlarge the
+pixels, turn them back into a variable of the new size. Pixels and Fourier are exactly invertible;
+MaCo keeps only the phase of what it is given (its magnitude is fixed).
 """
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
+from typing import Callable
+
 import numpy as np
 import tensorflow as tf
-
+from PIL import Image
 
 # Square root of ImageNet's colour correlation (Lucid's `color_correlation_svd_sqrt`), so that
 # independent optimization variables give naturally correlated RGB colours.
@@ -19,45 +26,138 @@ PIXEL_SCALE = 64.0  # one unit of the decorrelated image is this many pixel leve
 GRAY = 128.0
 
 
-def _frequency_scale(height: tf.Tensor, width: tf.Tensor) -> tf.Tensor:
-    """1/f weights of the rfft2 grid (Lucid): low frequencies get larger steps."""
+@dataclass(frozen=True)
+class Parameterization:
+    """A variable of shape (batch, height, width, 3): how it becomes pixels and back."""
+
+    to_pixels: Callable[[tf.Tensor], tf.Tensor]
+    from_pixels: Callable[[tf.Tensor], tf.Tensor]
+
+
+def _identity(values: tf.Tensor) -> tf.Tensor:
+    return tf.convert_to_tensor(values, tf.float32)
+
+
+PIXELS = Parameterization(_identity, _identity)
+
+
+# --- spectra ---------------------------------------------------------------------------------------
+
+def _frequencies(height: tf.Tensor, width: tf.Tensor) -> tf.Tensor:
+    """Frequency (cycles per pixel) of each coefficient of the (height, width // 2 + 1) rfft2 grid."""
     fy = tf.signal.fftshift(tf.range(height, dtype=tf.float32) - tf.cast(height // 2, tf.float32))
     fy = fy / tf.cast(height, tf.float32)
     fx = tf.range(width // 2 + 1, dtype=tf.float32) / tf.cast(width, tf.float32)
-    frequency = tf.sqrt(fy[:, None] ** 2 + fx[None, :] ** 2)
-    floor = 1.0 / tf.cast(tf.maximum(height, width), tf.float32)
-    return 1.0 / tf.maximum(frequency, floor)
+    return tf.sqrt(fy[:, None] ** 2 + fx[None, :] ** 2)
 
 
-def variable_rank(kind: str) -> int:
-    """Rank of the optimized variable: (b, h, w, 3) pixels or (b, h, 2, w, 3) spectra."""
-    return 4 if kind == "pixels" else 5
+def _spectrum(decorrelated: tf.Tensor) -> tf.Tensor:
+    """rfft2 of (b, h, w, 3) images: (b, h, w // 2 + 1, 3) complex."""
+    return tf.transpose(tf.signal.rfft2d(tf.transpose(decorrelated, [0, 3, 1, 2])), [0, 2, 3, 1])
 
 
-def to_pixels(param: tf.Tensor, kind: str) -> tf.Tensor:
-    """The image (batch, h, w, 3), RGB pixel levels around 128, that `param` stands for."""
-    if kind == "pixels":
-        return param
-    height = tf.shape(param)[1]
-    width = tf.shape(param)[3]  # fourier params carry the image width in their last axis
-    spectrum = tf.complex(param[:, :, 0, : width // 2 + 1, :], param[:, :, 1, : width // 2 + 1, :])
-    scale = tf.cast(_frequency_scale(height, width), tf.complex64)[None, :, :, None]
-    channels_first = tf.transpose(spectrum * scale, [0, 3, 1, 2])
-    decorrelated = tf.signal.irfft2d(channels_first, fft_length=[height, width])
-    image = tf.transpose(decorrelated, [0, 2, 3, 1])
-    pixels = tf.einsum("bhwc,dc->bhwd", image, COLOR_SQRT) * PIXEL_SCALE + GRAY
+def _image(spectrum: tf.Tensor, height: tf.Tensor, width: tf.Tensor) -> tf.Tensor:
+    """Inverse of `_spectrum` for images of (height, width)."""
+    channels_first = tf.signal.irfft2d(tf.transpose(spectrum, [0, 3, 1, 2]), fft_length=[height, width])
+    return tf.transpose(channels_first, [0, 2, 3, 1])
+
+
+def _correlate(decorrelated: tf.Tensor) -> tf.Tensor:
+    pixels = tf.einsum("bhwc,dc->bhwd", decorrelated, COLOR_SQRT) * PIXEL_SCALE + GRAY
     return tf.ensure_shape(pixels, [None, None, None, 3])
 
 
-def from_pixels(pixels: tf.Tensor, kind: str) -> tf.Tensor:
-    """The variable that gives `pixels` back through `to_pixels`."""
-    pixels = tf.convert_to_tensor(pixels, tf.float32)
-    if kind == "pixels":
-        return pixels
+def _decorrelate(pixels: tf.Tensor) -> tf.Tensor:
+    return tf.einsum("bhwc,dc->bhwd", (tf.convert_to_tensor(pixels, tf.float32) - GRAY) / PIXEL_SCALE, COLOR_SQRT_INV)
+
+
+def _to_variable(parts: tf.Tensor, width: tf.Tensor) -> tf.Tensor:
+    """(b, h, w // 2 + 1, 3) -> (b, h, w, 3), zero-padded, so the variable carries the image width."""
+    return tf.pad(parts, [[0, 0], [0, 0], [0, width - (width // 2 + 1)], [0, 0]])
+
+
+# --- Fourier (Lucid) -------------------------------------------------------------------------------
+
+def _fourier_scale(height: tf.Tensor, width: tf.Tensor) -> tf.Tensor:
+    """1/f weights of the rfft2 grid (Lucid): low frequencies get larger steps."""
+    floor = 1.0 / tf.cast(tf.maximum(height, width), tf.float32)
+    return tf.cast(1.0 / tf.maximum(_frequencies(height, width), floor), tf.complex64)[None, :, :, None]
+
+
+def _fourier_to_pixels(param: tf.Tensor) -> tf.Tensor:
+    """The variable stacks the real and imaginary parts along the channels: (b, h, w, 6)."""
+    height, width = tf.shape(param)[1], tf.shape(param)[2]
+    used = param[:, :, : width // 2 + 1, :]
+    spectrum = tf.complex(used[..., :3], used[..., 3:]) * _fourier_scale(height, width)
+    return _correlate(_image(spectrum, height, width))
+
+
+def _fourier_from_pixels(pixels: tf.Tensor) -> tf.Tensor:
     height, width = tf.shape(pixels)[1], tf.shape(pixels)[2]
-    decorrelated = tf.einsum("bhwc,dc->bhwd", (pixels - GRAY) / PIXEL_SCALE, COLOR_SQRT_INV)
-    spectrum = tf.signal.rfft2d(tf.transpose(decorrelated, [0, 3, 1, 2]))
-    spectrum = tf.transpose(spectrum, [0, 2, 3, 1]) / tf.cast(_frequency_scale(height, width), tf.complex64)[None, :, :, None]
-    parts = tf.stack([tf.math.real(spectrum), tf.math.imag(spectrum)], axis=2)  # (b, h, 2, w//2+1, 3)
-    padding = width - (width // 2 + 1)
-    return tf.pad(parts, [[0, 0], [0, 0], [0, 0], [0, padding], [0, 0]])  # last-but-one axis = width
+    spectrum = _spectrum(_decorrelate(pixels)) / _fourier_scale(height, width)
+    return _to_variable(tf.concat([tf.math.real(spectrum), tf.math.imag(spectrum)], axis=-1), width)
+
+
+FOURIER = Parameterization(_fourier_to_pixels, _fourier_from_pixels)
+
+
+# --- MaCo: phase only, natural magnitude -----------------------------------------------------------
+
+NATURAL_PHOTOS = ("astronaut", "coffee", "chelsea", "rocket")  # scikit-image's bundled colour photos
+SPECTRUM_SIZE = 256
+SPECTRUM_BINS = 128
+MACO_CONTRAST = 0.8  # std of the decorrelated image (in PIXEL_SCALE units) that MaCo images get
+
+
+@functools.lru_cache(maxsize=1)
+def natural_magnitude_profile() -> np.ndarray:
+    """Mean spectrum magnitude of natural photos per frequency bin and decorrelated channel,
+    (SPECTRUM_BINS, 3), bin i covering frequencies [i, i + 1) * sqrt(0.5) / SPECTRUM_BINS.
+
+    Computed once from the photos that ship inside scikit-image (no download)."""
+    from skimage import data
+
+    frequency = np.hypot(np.fft.fftfreq(SPECTRUM_SIZE)[:, None], np.fft.rfftfreq(SPECTRUM_SIZE)[None, :])
+    bins = np.minimum((frequency / np.sqrt(0.5) * SPECTRUM_BINS).astype(int), SPECTRUM_BINS - 1).ravel()
+    sums = np.zeros((SPECTRUM_BINS, 3))
+    counts = np.zeros((SPECTRUM_BINS, 1))
+    for name in NATURAL_PHOTOS:
+        photo = Image.fromarray(getattr(data, name)()).convert("RGB")
+        side = min(photo.size)
+        square = photo.crop(((photo.width - side) // 2, (photo.height - side) // 2,
+                             (photo.width + side) // 2, (photo.height + side) // 2))
+        pixels = np.asarray(square.resize((SPECTRUM_SIZE, SPECTRUM_SIZE), Image.Resampling.LANCZOS), np.float64)
+        decorrelated = ((pixels - GRAY) / PIXEL_SCALE) @ COLOR_SQRT_INV.T
+        magnitude = np.abs(np.fft.rfft2(decorrelated, axes=(0, 1))).reshape(-1, 3)
+        np.add.at(sums, bins, magnitude)
+        np.add.at(counts, bins, 1)
+    profile = sums / np.maximum(counts, 1)
+    profile[0] = 0.0  # no constant term: the mean colour stays mid-gray
+    return (profile / profile.max()).astype(np.float32)
+
+
+def _frequency_bins(height: tf.Tensor, width: tf.Tensor) -> tf.Tensor:
+    position = _frequencies(height, width) / np.sqrt(0.5) * SPECTRUM_BINS
+    return tf.minimum(tf.cast(position, tf.int32), SPECTRUM_BINS - 1)
+
+
+def _natural_magnitude(height: tf.Tensor, width: tf.Tensor) -> tf.Tensor:
+    return tf.gather(tf.constant(natural_magnitude_profile()), _frequency_bins(height, width))[None]
+
+
+def _maco_to_pixels(phase: tf.Tensor) -> tf.Tensor:
+    height, width = tf.shape(phase)[1], tf.shape(phase)[2]
+    used = phase[:, :, : width // 2 + 1, :]
+    magnitude = tf.cast(_natural_magnitude(height, width), tf.complex64)
+    image = _image(magnitude * tf.exp(tf.complex(tf.zeros_like(used), used)), height, width)
+    image -= tf.reduce_mean(image, axis=[1, 2, 3], keepdims=True)
+    image *= MACO_CONTRAST / (tf.math.reduce_std(image, axis=[1, 2, 3], keepdims=True) + 1e-6)
+    return _correlate(image)
+
+
+def _maco_from_pixels(pixels: tf.Tensor) -> tf.Tensor:
+    width = tf.shape(pixels)[2]
+    return _to_variable(tf.math.angle(_spectrum(_decorrelate(pixels))), width)
+
+
+MACO = Parameterization(_maco_to_pixels, _maco_from_pixels)

@@ -35,6 +35,7 @@ class Result:
     cancelled: bool
     seconds: float
     device: str
+    variants: tuple[np.ndarray, ...] = ()  # the filter's other pictures (settings.variants - 1 of them)
 
     @property
     def final_loss(self) -> float:

@@ -4,34 +4,55 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import Iterable
+from typing import Iterable, Mapping
 
 import numpy as np
 
-START_KINDS = ("noise", "gray", "gradient", "photo")
-OBJECTIVES = ("channel", "neuron", "deepdream", "logit", "diversity")
-PARAMETERIZATIONS = ("pixels", "fourier")
-OPTIMIZERS = ("rms", "adam")
+from .objective_text import CHANNEL, Objective, ObjectiveError, parse_objective
+from .parts import OPTIMIZERS, PARAMETERIZATIONS, START_IMAGES, TRANSFORMS, Part
 
 MIN_OCTAVE_SIZE = 16
 MAX_FINAL_SIZE = 1024
 MAX_TOTAL_STEPS = 2000
+MAX_VARIANTS = 8
+SCHEDULE_FIELDS = ("steps_per_octave", "octaves", "upscale_factor", "final_size")
+
+Problem = tuple[str, str]  # (field, message)
+
+
+class SettingsError(ValueError):
+    """Bad settings: every problem found, each with the field it is about (`problems`), so that a
+    form can mark the right field. `field` is the first problem's field."""
+
+    def __init__(self, field: str, message: str, *more: Problem) -> None:
+        self.problems: tuple[Problem, ...] = ((field, message), *more)
+        super().__init__("; ".join(text for _, text in self.problems))
+
+    @property
+    def field(self) -> str:
+        return self.problems[0][0]
 
 
 @dataclass(frozen=True)
 class Method:
     """The choices that are compiled into an ascent step."""
 
-    objective: str = "channel"
+    objective: Objective = CHANNEL
     parameterization: str = "pixels"
     optimizer: str = "rms"
-    transforms: bool = False
+    transforms: str = "none"
     raw_input: bool = False
 
 
 @dataclass(frozen=True)
 class RenderSettings:
-    """Everything that determines one visualization. Same settings, same picture."""
+    """Everything that determines one visualization. Same settings, same picture(s).
+
+    `objective` may be given as text ("channel - 0.05*tv"); it is stored as an Objective. The parts
+    (start, parameterization, optimizer, transforms, objective terms) are names in the registries of
+    `featviz_core.parts`. `variants` images of the filter are rendered, each from its own seed.
+    Invalid settings raise SettingsError listing every problem.
+    """
 
     model: str = "vgg16-offline"
     layer: str = "block5_conv3"
@@ -45,50 +66,66 @@ class RenderSettings:
     seed: int = 0
     snapshot_stride: int = 1
     raw_input: bool = False
-    objective: str = "channel"
+    objective: Objective = CHANNEL
     parameterization: str = "pixels"
     optimizer: str = "rms"
-    transforms: bool = False
-    tv_weight: float = 0.0
+    transforms: str = "none"
     warmup_steps: int = 0
+    variants: int = 1
     start_photo: bytes | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        _check_int("filter", self.filter, 0, 100_000)
-        if self.start not in START_KINDS:
-            raise ValueError(f"start must be one of {', '.join(START_KINDS)}; got {self.start!r}")
+        problems: list[Problem] = []
+        check = _Checker(self, problems)
+        check.whole("filter", 0, 100_000)
+        check.part("start", START_IMAGES)
         if self.start == "photo" and not self.start_photo:
-            raise ValueError("start_photo is required when start is 'photo': upload or pass an image file")
-        _check_int("steps_per_octave", self.steps_per_octave, 1, 500)
-        _check_int("octaves", self.octaves, 1, 20)
-        _check_float("upscale_factor", self.upscale_factor, 1.0, 2.0)
-        _check_float("step_size", self.step_size, 1e-4, 1000.0)
-        _check_int("final_size", self.final_size, MIN_OCTAVE_SIZE, MAX_FINAL_SIZE)
-        _check_int("seed", self.seed, 0, 2**32 - 1)
-        _check_int("snapshot_stride", self.snapshot_stride, 1, 10_000)
-        for name in ("raw_input", "transforms"):
-            if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"{name} must be True or False; got {getattr(self, name)!r}")
-        for name, allowed in (("objective", OBJECTIVES), ("parameterization", PARAMETERIZATIONS),
-                              ("optimizer", OPTIMIZERS)):
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {getattr(self, name)!r}")
-        _check_float("tv_weight", self.tv_weight, 0.0, 10.0)
-        _check_int("warmup_steps", self.warmup_steps, 0, 500)
+            problems.append(("start", "start_photo is required when start is 'photo': upload or pass an image file"))
+        check.whole("steps_per_octave", 1, 500)
+        check.whole("octaves", 1, 20)
+        check.number("upscale_factor", 1.0, 2.0)
+        check.number("step_size", 1e-4, 1000.0)
+        check.whole("final_size", MIN_OCTAVE_SIZE, MAX_FINAL_SIZE)
+        check.whole("seed", 0, 2**32 - 1)
+        check.whole("snapshot_stride", 1, 10_000)
+        check.switch("raw_input")
+        check.part("parameterization", PARAMETERIZATIONS)
+        check.part("optimizer", OPTIMIZERS)
+        check.part("transforms", TRANSFORMS)
+        check.whole("warmup_steps", 0, 500)
+        check.whole("variants", 1, MAX_VARIANTS)
+        self._read_objective(problems)
         if not self.model or not isinstance(self.model, str):
-            raise ValueError("model must be a registered model name or a path to a .keras file")
+            problems.append(("model", "model must be a registered model name or a path to a .keras file"))
         if not self.layer or not isinstance(self.layer, str):
-            raise ValueError("layer must be the name of a convolutional layer")
+            problems.append(("layer", "layer must be the name of a convolutional layer"))
+        if not {name for name, _ in problems} & set(SCHEDULE_FIELDS):
+            problems += self._schedule_problems()
+        if problems:
+            raise SettingsError(*problems[0], *problems[1:])
+
+    def _read_objective(self, problems: list[Problem]) -> None:
+        """Store the objective as an Objective; diversity needs several variants."""
+        try:
+            object.__setattr__(self, "objective", parse_objective(self.objective))
+        except ObjectiveError as error:
+            problems.append(("objective", f"objective: {error}"))
+            return
+        if self.objective.of_role("group") and isinstance(self.variants, int) and self.variants < 2:
+            problems.append(("variants", "variants must be 2 or more for the diversity term, which pushes the "
+                                         "variants of one filter apart (or drop diversity from the objective)"))
+
+    def _schedule_problems(self) -> list[Problem]:
+        problems = []
         first = self.octave_sizes[0]
         if first < MIN_OCTAVE_SIZE:
-            raise ValueError(
-                f"final_size / upscale_factor ** octaves gives a first octave of {first} px; it must be at "
-                f"least {MIN_OCTAVE_SIZE} px: raise final_size or lower octaves or upscale_factor"
-            )
+            problems.append(("octaves",
+                             f"final_size / upscale_factor ** octaves gives a first octave of {first} px; it must "
+                             f"be at least {MIN_OCTAVE_SIZE} px: raise final_size or lower octaves or upscale_factor"))
         if self.total_steps > MAX_TOTAL_STEPS:
-            raise ValueError(
-                f"steps_per_octave x octaves = {self.total_steps}; at most {MAX_TOTAL_STEPS} steps are allowed"
-            )
+            problems.append(("steps_per_octave", f"steps_per_octave x octaves = {self.total_steps}; at most "
+                                                 f"{MAX_TOTAL_STEPS} steps are allowed"))
+        return problems
 
     @property
     def octave_sizes(self) -> tuple[int, ...]:
@@ -96,6 +133,11 @@ class RenderSettings:
         return tuple(
             int(self.final_size / self.upscale_factor ** (self.octaves - index)) for index in range(self.octaves)
         )
+
+    @property
+    def octave_starts(self) -> tuple[int, ...]:
+        """The step at which each octave starts (every step taken)."""
+        return tuple(index * self.steps_per_octave for index in range(self.octaves))
 
     @property
     def method(self) -> "Method":
@@ -111,50 +153,71 @@ class RenderSettings:
         return replace(self, **changes)
 
     def check_layer(self, layers: Iterable[object]) -> None:
-        """Raise ValueError unless `layer` is one of `layers` (LayerInfo) and `filter` is in its range."""
+        """Raise SettingsError unless `layer` is one of `layers` (LayerInfo) and `filter` is in its range."""
         by_name = {info.name: info for info in layers}  # type: ignore[attr-defined]
         info = by_name.get(self.layer)
         if info is None:
             shown = ", ".join(list(by_name)[:12]) + (" ..." if len(by_name) > 12 else "")
-            raise ValueError(f"layer {self.layer!r} is not a conv layer of {self.model}; choose one of: {shown}")
+            raise SettingsError("layer", f"layer {self.layer!r} is not a conv layer of {self.model}; "
+                                         f"choose one of: {shown}")
         if self.filter >= info.filters:
-            raise ValueError(f"filter must be between 0 and {info.filters - 1} for {self.layer}; got {self.filter}")
-        if self.objective == "logit" and info.kind != "Dense":
+            raise SettingsError("filter", f"filter must be between 0 and {info.filters - 1} for {self.layer}; "
+                                          f"got {self.filter}")
+        if self.objective.reads_logits and info.kind != "Dense":
             heads = [layer.name for layer in by_name.values() if layer.kind == "Dense"]  # type: ignore[attr-defined]
-            raise ValueError(
-                f"objective 'logit' needs the classifier layer ({heads[0]})" if heads else
-                f"objective 'logit' needs a classification head, and {self.model} has none (its conv layers only)")
+            raise SettingsError("objective", f"objective 'logit' needs the classifier layer ({heads[0]})" if heads
+                                else f"objective 'logit' needs a classification head, and {self.model} has none "
+                                     "(its conv layers only)")
 
 
-def _check_int(name: str, value: object, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be a whole number between {low} and {high}; got {value!r}")
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be between {low} and {high}; got {value}")
+class _Checker:
+    """Range and choice checks of one settings object; each adds (field, message) to `problems`."""
 
+    def __init__(self, settings: RenderSettings, problems: list[Problem]) -> None:
+        self.settings = settings
+        self.problems = problems
 
-def _check_float(name: str, value: object, low: float, high: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or math.isnan(value):
-        raise ValueError(f"{name} must be a number between {low} and {high}; got {value!r}")
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be between {low} and {high}; got {value}")
+    def whole(self, name: str, low: int, high: int) -> None:
+        value = getattr(self.settings, name)
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            self.problems.append((name, f"{name} must be a whole number between {low} and {high}; got {value!r}"))
+        elif not low <= value <= high:
+            self.problems.append((name, f"{name} must be between {low} and {high}; got {value}"))
+
+    def number(self, name: str, low: float, high: float) -> None:
+        value = getattr(self.settings, name)
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or math.isnan(value):
+            self.problems.append((name, f"{name} must be a number between {low} and {high}; got {value!r}"))
+        elif not low <= value <= high:
+            self.problems.append((name, f"{name} must be between {low} and {high}; got {value}"))
+
+    def switch(self, name: str) -> None:
+        value = getattr(self.settings, name)
+        if not isinstance(value, bool):
+            self.problems.append((name, f"{name} must be True or False; got {value!r}"))
+
+    def part(self, name: str, registry: Mapping[str, Part]) -> None:
+        value = getattr(self.settings, name)
+        if value not in registry:
+            self.problems.append((name, f"{name} must be one of {', '.join(registry)}; got {value!r}"))
 
 
 PRESETS: dict[str, dict[str, object]] = {
     # Modern methods (Lucid-style): decorrelated Fourier image, Adam, random pad/jitter/scale/rotate,
-    # and a pre-activation warm-up that rescues filters the classic method leaves dead.
-    "robust": dict(steps_per_octave=12, octaves=5, upscale_factor=1.4, step_size=1.0, final_size=412,
+    # and a pre-activation warm-up that rescues filters the classic method leaves dead. 6 steps per
+    # octave: half of 0.2's 12, for 0.23x classic's time at the same robustness (bench_quality.py).
+    "robust": dict(steps_per_octave=6, octaves=5, upscale_factor=1.4, step_size=1.0, final_size=412,
                    raw_input=False, objective="channel", parameterization="fourier", optimizer="adam",
-                   transforms=True, tv_weight=0.0, warmup_steps=10),
+                   transforms="standard", warmup_steps=6, variants=1),
     # A good deep-layer picture in a few seconds on two CPU cores: plain pixels, the classic step.
     "quick": dict(steps_per_octave=10, octaves=5, upscale_factor=1.2, step_size=2.0, final_size=160,
                   raw_input=False, objective="channel", parameterization="pixels", optimizer="rms",
-                  transforms=False, tv_weight=0.0, warmup_steps=10),
+                  transforms="none", warmup_steps=10, variants=1),
     # The Keras conv_filter_visualization.py script: 79 px start, 9 upscalings of 1.2x, 15 steps each.
     # It feeds raw pixels to the network, without the model's own preprocessing.
     "classic": dict(steps_per_octave=15, octaves=9, upscale_factor=1.2, step_size=1.0, final_size=412,
                     raw_input=True, objective="channel", parameterization="pixels", optimizer="rms",
-                    transforms=False, tv_weight=0.0, warmup_steps=0),
+                    transforms="none", warmup_steps=0, variants=1),
 }
 DEFAULT_PRESET = "robust"
 
@@ -164,14 +227,19 @@ PRESET_FIELDS = tuple(PRESETS["classic"])
 def preset(name: str, **overrides: object) -> RenderSettings:
     """Settings for a named preset, with any fields overridden."""
     if name not in PRESETS:
-        raise ValueError(f"preset must be one of {', '.join(PRESETS)}; got {name!r}")
+        raise SettingsError("preset", f"preset must be one of {', '.join(PRESETS)}; got {name!r}")
     return RenderSettings(**{**PRESETS[name], **overrides})  # type: ignore[arg-type]
 
 
 def matching_preset(settings: RenderSettings) -> str | None:
     """The preset whose numbers these settings use, or None for custom settings."""
     for name, values in PRESETS.items():
-        if all(getattr(settings, key) == value for key, value in values.items()):
+        if all(_same(key, getattr(settings, key), value) for key, value in values.items()):
             return name
     return None
+
+
+def _same(key: str, value: object, preset_value: object) -> bool:
+    """Equal settings values (objectives compared as text: "channel" is the Objective channel)."""
+    return str(value) == str(preset_value) if key == "objective" else value == preset_value
 

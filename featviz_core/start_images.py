@@ -7,6 +7,8 @@ import io
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .parts import START_IMAGES
+
 MAX_PHOTO_BYTES = 20 * 1024 * 1024
 MAX_PHOTO_PIXELS = 40_000_000  # rejected before decoding; Pillow's own bomb guard stays on too
 PHOTO_MAX_SIDE = 1024
@@ -83,16 +85,27 @@ def photo(data: bytes, size: int) -> np.ndarray:
     return np.asarray(image, dtype=np.float64)
 
 
+def noise_start(size: int, seed: int, photo_data: bytes | None = None) -> np.ndarray:
+    return noise(size, np.random.default_rng(seed))
+
+
+def gray_start(size: int, seed: int, photo_data: bytes | None = None) -> np.ndarray:
+    return gray(size)
+
+
+def gradient_start(size: int, seed: int, photo_data: bytes | None = None) -> np.ndarray:
+    return gradient(size)
+
+
+def photo_start(size: int, seed: int, photo_data: bytes | None = None) -> np.ndarray:
+    if photo_data is None:
+        raise BadImageError("A photo start needs an image file.")
+    return photo(photo_data, size)
+
+
 def make_start_image(kind: str, size: int, seed: int, photo_data: bytes | None = None) -> np.ndarray:
-    """The start image of `kind` as float RGB pixels (0..255), shape (size, size, 3)."""
-    if kind == "noise":
-        return noise(size, np.random.default_rng(seed))
-    if kind == "gray":
-        return gray(size)
-    if kind == "gradient":
-        return gradient(size)
-    if kind == "photo":
-        if photo_data is None:
-            raise BadImageError("A photo start needs an image file.")
-        return photo(photo_data, size)
-    raise ValueError(f"start must be noise, gray, gradient or photo; got {kind!r}")
+    """The start image of `kind` (a name in `parts.START_IMAGES`) as float RGB pixels (0..255),
+    shape (size, size, 3)."""
+    if kind not in START_IMAGES:
+        raise ValueError(f"start must be one of {', '.join(START_IMAGES)}; got {kind!r}")
+    return START_IMAGES[kind].load()(size, seed, photo_data)

@@ -1,4 +1,4 @@
-"""Shared fixtures for the featviz_core tests: the tiny CNN and the offline VGG16, loaded once."""
+"""Shared fixtures: the tiny CNN and the offline VGG16 (loaded once), and the dashboard tests' render counter."""
 
 from __future__ import annotations
 
@@ -29,3 +29,20 @@ def vgg16_offline():
     from featviz_core.ascent import cached_model
 
     return cached_model("vgg16-offline")
+
+
+@pytest.fixture
+def renders(monkeypatch: pytest.MonkeyPatch):
+    """Counts ascent passes (calls to the core's render_batch; render goes through it too)."""
+    from featviz_core import ascent
+    from dashboard_helpers import RenderCounter
+
+    counter = RenderCounter()
+    original = ascent.render_batch
+
+    def render_batch(settings, filters, *args, **kwargs):
+        counter.calls.append(f"{settings.start} filters {list(filters)}")
+        return original(settings, filters, *args, **kwargs)
+
+    monkeypatch.setattr(ascent, "render_batch", render_batch)
+    return counter

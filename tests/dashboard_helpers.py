@@ -51,24 +51,15 @@ class RenderCounter:
         return len(self.calls)
 
 
-@pytest.fixture
-def renders(monkeypatch: pytest.MonkeyPatch) -> RenderCounter:
-    from featviz_core import ascent
-
-    counter = RenderCounter()
-    original = ascent.render_batch
-
-    def render_batch(settings, filters, *args, **kwargs):
-        counter.calls.append(f"{settings.start} filters {list(filters)}")
-        return original(settings, filters, *args, **kwargs)
-
-    monkeypatch.setattr(ascent, "render_batch", render_batch)
-    return counter
-
-
 def plotly_charts(at: AppTest) -> list:
     """st.plotly_chart elements (AppTest knows them only as unknown elements of this type)."""
     return list(at.get("plotly_chart"))
+
+
+def query_param(at: AppTest, name: str) -> str:
+    """The app's URL query parameter `name` after a run (AppTest before Streamlit 1.65 gives a list of values)."""
+    value = at.query_params[name]
+    return value[-1] if isinstance(value, list) else value
 
 
 def no_exceptions(at: AppTest) -> None:

@@ -17,6 +17,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import featviz_core
+
 from featviz_core.atlas import AtlasError, default_atlas_folders, find_atlases, merge, open_atlas
 from featviz_core.atlas_render import BuildProgress, build_atlas, build_atlas_ray, plan
 from featviz_core.cli import main
@@ -70,7 +72,7 @@ def test_an_atlas_holds_what_render_batch_gives(capsys, tmp_path, tiny_model):
     assert "rendered 8 filters" in stdout and "8/8 filters" in err and "/min" in err and "ETA" in err
     atlas = open_atlas(out)
     assert (atlas.model, atlas.preset, atlas.image_size, atlas.count) == ("tiny", "custom", 64, 8)
-    assert atlas.model_description == tiny_model.description and atlas.featviz_version == "0.2.0"
+    assert atlas.model_description == tiny_model.description and atlas.featviz_version == featviz_core.__version__
     assert [(layer.name, layer.filters, layer.kind, layer.block) for layer in atlas.layers] == [
         (name, count, "Conv2D", name.split("_")[0]) for name, count in TINY_LAYERS.items()]  # Dense head left out
     assert atlas.filters_of("block2_conv1") == [0, 1, 2, 3] and atlas.filters_of("block1_conv2") == []
@@ -261,7 +263,7 @@ def test_atlas_info_lists_every_layer(capsys, full_atlas):
     assert code == 0, err
     lines = stdout.splitlines()
     assert "atlas of tiny, preset custom, 32 px webp" in lines[0]
-    assert f"{len(ALL_KEYS)} of {len(ALL_KEYS)} filters rendered" in lines[1] and "featviz 0.2.0" in lines[1]
+    assert f"{len(ALL_KEYS)} of {len(ALL_KEYS)} filters rendered" in lines[1] and f"featviz {featviz_core.__version__}" in lines[1]
     for line, (name, count) in zip(lines[2:], TINY_LAYERS.items()):
         assert line.split()[:3] == [name, f"{count}/{count}", "rendered"]
     assert len(lines) == 2 + len(TINY_LAYERS)

@@ -221,6 +221,46 @@ def test_invalid_numbers(capsys, tmp_path, option, value, field):
     assert not (tmp_path / "x.png").exists()
 
 
+def test_objective_and_variants_from_the_command_line(capsys, tmp_path):
+    code, out, _ = run_cli(capsys, "render", "tiny", "block2_conv1", "3", "-o", tmp_path / "v.png", *TINY_SIZES,
+                           "--objective", "channel - 0.5*tv + 0.5*diversity", "--variants", "2")
+    assert code == 0 and "wrote" in out
+    assert Image.open(tmp_path / "v.png").width > 32  # both variants, side by side
+
+
+@pytest.mark.parametrize("objective, named", [("channel - 0.5*tvv", "unknown term 'tvv'"),
+                                               ("channel +", "ends with '+'"),
+                                               ("channel + 0.5*diversity", "variants must be 2 or more")])
+def test_a_bad_objective_is_one_line_naming_the_bad_term(capsys, tmp_path, objective, named):
+    code, _, err = run_cli(capsys, "render", "tiny", "block2_conv1", "3", "-o", tmp_path / "x.png", *TINY_SIZES,
+                           "--objective", objective)
+    assert_usage_error(code, err, named)
+
+
+def test_a_bug_is_not_reported_as_a_usage_error(capsys, monkeypatch, tmp_path):
+    """Only settings and input errors are the user's: an internal ValueError keeps its traceback."""
+    from featviz_core import ascent
+
+    def broken(*args, **kwargs):
+        raise ValueError("an internal bug")
+
+    monkeypatch.setattr(ascent, "render", broken)
+    with pytest.raises(ValueError, match="an internal bug"):
+        main(["render", "tiny", "block2_conv1", "3", "-o", str(tmp_path / "x.png"), *TINY_SIZES])
+    assert "featviz: error" not in capsys.readouterr().err
+
+
+def test_render_without_a_preset_uses_the_dashboards_default(capsys, monkeypatch, tmp_path):
+    from featviz_core import ascent
+    from featviz_core.settings import DEFAULT_PRESET, matching_preset
+
+    seen = []
+    monkeypatch.setattr(ascent, "render", lambda settings, *args, **kwargs: seen.append(settings) or 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        main(["render", "tiny", "block2_conv1", "3", "-o", str(tmp_path / "x.png")])
+    assert matching_preset(seen[0]) == DEFAULT_PRESET
+
+
 def test_batch_below_one(capsys, tmp_path):
     code, _, err = run_cli(capsys, "gallery", "tiny", "block2_conv1", "--batch", "0", "-o", tmp_path / "g.png",
                            *TINY_SIZES)

@@ -213,6 +213,13 @@ def test_a_single_dead_filter_stops_and_is_flagged(dead_net):
     assert result.snapshots[0].step == 0
 
 
+def test_the_step_on_which_a_filter_dies_is_on_the_scrubber(dead_net):
+    """Its loss is recorded and its step counted: the last snapshot is the last step with a loss
+    (captions say "step k of n", and the scrubber reaches step n)."""
+    for result in render_batch(dead_settings(), [0, 1], dead_net):
+        assert result.snapshots[-1].step == result.steps_run == len(result.losses)
+
+
 def test_progress_reports_the_step_on_which_the_last_filter_died(dead_net):
     events: list[Progress] = []
     result = render(dead_settings(), dead_net, on_progress=events.append)
@@ -246,7 +253,7 @@ def test_a_models_steps_go_when_the_model_goes():
 def test_each_model_keeps_its_few_latest_steps():
     loaded = load_model("tiny")
     keys = [(info.name, Method()) for info in loaded.layers if info.kind == "Conv2D"]
-    keys.append((LAYER, Method(objective="neuron")))
+    keys.append((LAYER, RenderSettings(objective="neuron").method))
     assert len(keys) == ascent.STEPS_PER_MODEL + 1
     steps = [ascent.ascent_step(loaded, layer, method) for layer, method in keys]
     assert all(ascent.ascent_step(loaded, *key) is step for key, step in zip(keys[1:], steps[1:]))

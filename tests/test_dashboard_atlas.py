@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from dashboard_helpers import APP, ROOT, app, no_exceptions, plotly_charts, renders  # noqa: F401
+from dashboard_helpers import APP, ROOT, app, no_exceptions, plotly_charts
 
 # The tiny model's atlas: the robust preset at tiny sizes, filters 0-3 of two layers.
 ATLAS_VIEW = dict(preset="robust", steps_per_octave=2, octaves=2, final_size=48, layer="block2_conv2")

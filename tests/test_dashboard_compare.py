@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
+import json
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from dashboard_helpers import app, fresh_seed, page_at, no_exceptions, photo_png, plotly_charts, png, renders  # noqa: F401
+from dashboard_helpers import page_at, no_exceptions, photo_png, plotly_charts, png
+from featviz_core.results import Result, Snapshot
+from featviz_core.settings import RenderSettings
 
 SMALL = dict(preset="quick", final_size=48, octaves=2, steps_per_octave=4)
 
@@ -46,6 +49,31 @@ def test_shared_scrubber_moves_every_column_without_rendering(monkeypatch, rende
     assert all("step 5 of" in image.captions[0] for image in at.image[3:])
     assert renders.count == rendered
     no_exceptions(at)
+
+
+def _run_until(settings: RenderSettings, octaves: int) -> Result:
+    """A made-up result of `settings` that went through its first `octaves` octaves (fewer: stopped)."""
+    steps = settings.steps_per_octave * octaves
+    image = np.full((settings.final_size, settings.final_size, 3), 128, np.uint8)
+    return Result(settings, image, np.linspace(0, 1, steps, dtype=np.float32), settings.octave_sizes,
+                  tuple(range(0, steps, settings.steps_per_octave)), (Snapshot(0, image), Snapshot(steps, image)),
+                  1.0, False, octaves < settings.octaves, 0.1, "CPU")
+
+
+def test_octave_marks_follow_the_schedule_when_the_first_run_was_stopped(monkeypatch):
+    import renders as page_renders
+
+    def obtain(scope, runs, *args, **kwargs):  # the first run stopped after one octave, the others finished
+        return {kind: page_renders.Shown(_run_until(run, 1 if index == 0 else run.octaves))
+                for index, (kind, run) in enumerate(runs.items())}
+
+    monkeypatch.setattr(page_renders, "obtain", obtain)
+    at = compare_page(monkeypatch, octaves=3)
+    no_exceptions(at)
+    layout = json.loads(plotly_charts(at)[0].proto.spec)["layout"]
+    marks = [shape["x0"] for shape in layout["shapes"] if shape["line"].get("dash") == "dot"]
+    assert marks == [4.5, 8.5]  # octaves 2 and 3 start after steps 4 and 8
+    assert [note["text"] for note in layout["annotations"]] == [f"{size} px" for size in (27, 33, 40)]
 
 
 def test_one_start_asks_for_two(monkeypatch):

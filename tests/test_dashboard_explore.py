@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dashboard_helpers import app, fresh_seed, no_exceptions, plotly_charts, renders  # noqa: F401
+from dashboard_helpers import app, fresh_seed, no_exceptions, plotly_charts, query_param
 
 SMALL = dict(preset="quick", final_size=48, octaves=2, steps_per_octave=8)  # 16 steps, quick on the tiny model
 
@@ -29,7 +29,7 @@ def test_explore_renders_picture_chart_scrubber_and_metrics(monkeypatch, renders
     assert float(metrics["Robust"]) >= 0 and renders.count == 1  # measuring renders nothing again
     assert "Robust?" not in [button.label for button in at.run().button]  # measured once, shown from now on
     assert [button.label for button in at.get("download_button")] == ["PNG", "GIF of the ascent"]
-    assert at.query_params["model"] == "tiny" and at.query_params["filter"] == "0"
+    assert query_param(at, "model") == "tiny" and query_param(at, "filter") == "0"
 
 
 def test_scrubber_shows_other_steps_without_rendering_again(monkeypatch, renders):
@@ -71,9 +71,9 @@ def test_url_sets_the_view_and_follows_the_sidebar(monkeypatch):
     assert at.number_input(key="filter").value == 5
     assert at.number_input(key="adv_final_size").value == 64
     assert at.selectbox(key="preset").value == "custom"
-    assert at.query_params["preset"] == "quick" and at.query_params["final_size"] == "64"
+    assert query_param(at, "preset") == "quick" and query_param(at, "final_size") == "64"
     at.number_input(key="filter").set_value(6).run()
-    assert at.query_params["filter"] == "6"
+    assert query_param(at, "filter") == "6"
 
 
 def test_invalid_settings_show_the_core_message_next_to_the_control(monkeypatch, renders):
@@ -98,7 +98,7 @@ def test_presets_fill_the_advanced_fields_and_edits_make_them_custom(monkeypatch
     assert at.selectbox(key="preset").value == "classic"
     at.number_input(key="adv_final_size").set_value(300).run()
     assert at.selectbox(key="preset").value == "custom"
-    assert at.query_params["preset"] == "classic" and at.query_params["final_size"] == "300"
+    assert query_param(at, "preset") == "classic" and query_param(at, "final_size") == "300"
     assert renders.count == 0
 
 
@@ -117,7 +117,7 @@ def test_unloadable_model_falls_back_to_the_offline_vgg16_with_one_warning(monke
     assert at.selectbox(key="model").value == "vgg16-offline"
     warnings = [warning.value for warning in at.sidebar.warning]
     assert len(warnings) == 1 and "vgg16" in warnings[0] and "vgg16-offline" in warnings[0]
-    assert at.query_params["model"] == "vgg16-offline"
+    assert query_param(at, "model") == "vgg16-offline"
     assert len(at.image) == 1
 
 

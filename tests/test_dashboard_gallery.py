@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from featviz_core.ascent import MAX_BATCH
-from dashboard_helpers import app, fresh_seed, page_at, no_exceptions, plotly_charts, renders  # noqa: F401
+from dashboard_helpers import app, fresh_seed, page_at, no_exceptions, plotly_charts, query_param
 
 SMALL = dict(preset="quick", final_size=32, octaves=2, steps_per_octave=3)
 
@@ -62,7 +62,7 @@ def test_open_a_tile_in_explore(monkeypatch, renders):
     at.button(key="open_7").click().run()
     no_exceptions(at)
     assert at.number_input(key="filter").value == 7
-    assert at.query_params["filter"] == "7"
+    assert query_param(at, "filter") == "7"
     assert at.title[0].value == "What does this filter look for?"
     assert len(at.main.image) == 1 and len(plotly_charts(at)) == 1
     assert renders.count == rendered  # the gallery's picture, shown at once

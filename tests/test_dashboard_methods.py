@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dashboard_helpers import app, fresh_seed, no_exceptions, plotly_charts, renders  # noqa: F401
+from dashboard_helpers import app, fresh_seed, no_exceptions, plotly_charts
 
 PAGE = "app_pages/methods.py"
 SMALL = dict(preset="quick", final_size=96)  # the smallest size at which classic and robust both fit

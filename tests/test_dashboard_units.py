@@ -13,7 +13,7 @@ import sidebar
 import tiles
 import urlstate
 from featviz_core.ascent import Result, Snapshot
-from featviz_core.settings import PRESETS, RenderSettings
+from featviz_core.settings import PRESETS, RenderSettings, SettingsError
 
 
 def test_every_advanced_field_is_a_core_field_and_every_preset_field_has_a_widget():
@@ -31,15 +31,22 @@ def test_url_values_are_parsed_and_bad_ones_named():
     assert "start must be one of noise, gray, gradient" in problems[2]
 
 
-@pytest.mark.parametrize("message, where", [
-    ("final_size must be between 16 and 1024; got 5", "final_size"),
-    ("final_size / upscale_factor ** octaves gives a first octave of 9 px", "final_size"),
-    ("filter must be between 0 and 511 for block5_conv3; got 600", "filter"),
-    ("layer 'x' is not a conv layer of tiny", "layer"),
-    ("start_photo is required when start is 'photo'", "general"),
-])
-def test_core_messages_are_placed_next_to_their_control(message, where):
-    assert sidebar.problem_field(message) == where
+def test_every_settings_problem_is_placed_next_to_its_control():
+    """Each problem goes to the field it names (no parsing of the English), all of them, not only the first."""
+    with pytest.raises(SettingsError) as caught:
+        RenderSettings(final_size=5, objective="chanel", start="photo", snapshot_stride=0)
+    problems = sidebar.problems_by_field(caught.value)
+    assert problems["final_size"] == ["final_size must be between 16 and 1024; got 5"]
+    assert problems["objective"][0].startswith("objective: unknown term 'chanel'")
+    assert problems["start"][0].startswith("start_photo is required")
+    assert problems["general"][0].startswith("snapshot_stride must be")  # no widget: shown under the form
+    assert sum(map(len, problems.values())) == 4
+
+
+def test_a_layer_problem_is_placed_at_the_layer_control(tiny_model):
+    with pytest.raises(SettingsError) as caught:
+        RenderSettings(model="tiny", layer="block9_conv9").check_layer(tiny_model.layers)
+    assert list(sidebar.problems_by_field(caught.value)) == ["layer"]
 
 
 def test_pixel_correlation_is_one_for_the_same_picture_and_spectrum_ignores_shifts():

@@ -10,7 +10,7 @@ import tensorflow as tf
 from PIL import Image, ImageFilter
 
 from featviz_core import ascent, settings
-from featviz_core.models import feature_model, load_model
+from featviz_core.models import feature_model
 from featviz_core.quality import (
     MAX_JITTER_PX,
     MAX_ROTATION_DEGREES,
@@ -26,14 +26,10 @@ from featviz_core.quality import (
 TINY_LAYER = "block2_conv2"
 
 
-@pytest.fixture(scope="module")
-def tiny():
-    return load_model("tiny")
-
 
 @pytest.fixture(scope="module")
-def meter(tiny):
-    return QualityMeter(tiny, TINY_LAYER)
+def meter(tiny_model):
+    return QualityMeter(tiny_model, TINY_LAYER)
 
 
 def noise_image(size: int = 64, seed: int = 0) -> np.ndarray:
@@ -89,10 +85,10 @@ def test_hf_edge_cases():
 # --- act --------------------------------------------------------------------------------------------
 
 
-def test_activation_matches_direct_feature_model(tiny, meter):
+def test_activation_matches_direct_feature_model(tiny_model, meter):
     images = np.stack([noise_image(48, seed) for seed in range(3)])
     filters = [0, 5, 11]
-    direct = feature_model(tiny.model, TINY_LAYER)(tiny.preprocess(tf.constant(images, tf.float32))).numpy()
+    direct = feature_model(tiny_model.model, TINY_LAYER)(tiny_model.preprocess(tf.constant(images, tf.float32))).numpy()
     expected = [direct[i, :, :, f].mean() for i, f in enumerate(filters)]
     np.testing.assert_allclose(meter.activation(images, filters), expected, rtol=1e-5, atol=1e-6)
     assert meter.measure(images[1], 5).act == pytest.approx(expected[1], rel=1e-5)
@@ -119,25 +115,25 @@ def test_view_transforms_stay_in_their_ranges():
         assert np.abs(shift).max() <= MAX_JITTER_PX + 1e-3
 
 
-def test_robust_is_deterministic_and_in_range(tiny, meter):
+def test_robust_is_deterministic_and_in_range(tiny_model, meter):
     image = gradient_image()
     first = meter.measure(image, 3)
     assert first.act > 0 and not first.dead
     assert 0 < first.robust < 2
     assert meter.measure(image, 3) == first
-    assert QualityMeter(tiny, TINY_LAYER, seed=0).measure(image, 3) == first
-    assert QualityMeter(tiny, TINY_LAYER, seed=1).measure(image, 3).robust != first.robust
+    assert QualityMeter(tiny_model, TINY_LAYER, seed=0).measure(image, 3) == first
+    assert QualityMeter(tiny_model, TINY_LAYER, seed=1).measure(image, 3).robust != first.robust
 
 
-def test_views_in_small_batches_give_the_one_batch_figure(tiny):
+def test_views_in_small_batches_give_the_one_batch_figure(tiny_model):
     image = gradient_image(80)
-    one_batch = QualityMeter(tiny, TINY_LAYER, views_per_call=16).measure(image, 3)
-    for views_per_call in (2, 3, QualityMeter(tiny, TINY_LAYER).views_per_call):  # 3: a short last batch
-        chunked = QualityMeter(tiny, TINY_LAYER, views_per_call=views_per_call).measure(image, 3)
+    one_batch = QualityMeter(tiny_model, TINY_LAYER, views_per_call=16).measure(image, 3)
+    for views_per_call in (2, 3, QualityMeter(tiny_model, TINY_LAYER).views_per_call):  # 3: a short last batch
+        chunked = QualityMeter(tiny_model, TINY_LAYER, views_per_call=views_per_call).measure(image, 3)
         assert chunked.act == one_batch.act
         assert chunked.robust == pytest.approx(one_batch.robust, rel=1e-6)
     with pytest.raises(ValueError, match="views_per_call"):
-        QualityMeter(tiny, TINY_LAYER, views_per_call=0)
+        QualityMeter(tiny_model, TINY_LAYER, views_per_call=0)
 
 
 def test_uniform_image_is_fully_robust_thanks_to_reflect_fill(meter):
@@ -149,11 +145,11 @@ def test_uniform_image_is_fully_robust_thanks_to_reflect_fill(meter):
     assert quality.robust == pytest.approx(1.0, abs=1e-4)
 
 
-def test_structure_is_robust_and_pixel_noise_is_not(tiny, meter):
+def test_structure_is_robust_and_pixel_noise_is_not(tiny_model, meter):
     noise_scores, smooth_scores = [], []
     for filter_index in (0, 4, 8, 14):
-        noise = meter.measure(tuned_image(tiny, TINY_LAYER, filter_index, low_res=None), filter_index)
-        smooth = meter.measure(tuned_image(tiny, TINY_LAYER, filter_index, low_res=8), filter_index)
+        noise = meter.measure(tuned_image(tiny_model, TINY_LAYER, filter_index, low_res=None), filter_index)
+        smooth = meter.measure(tuned_image(tiny_model, TINY_LAYER, filter_index, low_res=8), filter_index)
         assert noise.act > 0 and smooth.act > 0
         assert noise.robust < smooth.robust
         assert noise.hf > smooth.hf
@@ -172,7 +168,7 @@ def test_a_picture_whose_render_found_the_filter_dead_counts_as_dead(meter):
 
 
 def test_dead_image_scores_zero(meter):
-    black = np.zeros((32, 32, 3), np.uint8)  # tiny has zero biases: every activation is 0
+    black = np.zeros((32, 32, 3), np.uint8)  # tiny_model has zero biases: every activation is 0
     quality = meter.measure(black, 2)
     assert quality == Quality(act=0.0, robust=0.0, hf=0.0, dead=True)
 

@@ -48,7 +48,7 @@ def test_robust_preset_beats_classic_and_needs_its_pieces(vgg):
     meter = QualityMeter(vgg, layer)
     small = dict(final_size=128, octaves=3)
     robust = preset("robust", layer=layer, steps_per_octave=10, **small)
-    plain = robust.with_changes(transforms=False, parameterization="pixels", optimizer="rms", step_size=2.0)
+    plain = robust.with_changes(transforms="none", parameterization="pixels", optimizer="rms", step_size=2.0)
     robust_score, robust_hf = median_quality(robust, filters, vgg, meter)
     classic_score, classic_hf = median_quality(preset("classic", layer=layer, **small), filters, vgg, meter)
     plain_score, plain_hf = median_quality(plain, filters, vgg, meter)

@@ -10,6 +10,7 @@ import uploads
 import views
 from featviz_core import imaging
 from featviz_core.results import Result
+from featviz_core.settings import RenderSettings
 from featviz_core.start_images import make_start_image
 
 START_WIDTH = 160
@@ -43,9 +44,10 @@ results = {kind: item.result for kind, item in shown.items()}
 
 
 @st.fragment
-def side_by_side(results: dict[str, Result], columns: int) -> None:
+def side_by_side(results: dict[str, Result], columns: int, schedule: RenderSettings) -> None:
     """One scrubber moves every column to the same step; the chart marks it on every curve. `columns` keeps
-    each picture's width when some runs were stopped before they began."""
+    each picture's width when some runs were stopped before they began; the runs' shared `schedule` places
+    every octave mark, even when the first run was stopped early."""
     st.subheader("Results")
     last = max(views.last_step(result) for result in results.values())
     slots = [column.empty() for column in st.columns(columns)]
@@ -53,13 +55,12 @@ def side_by_side(results: dict[str, Result], columns: int) -> None:
     for slot, (kind, result) in zip(slots, results.items()):
         slot.image(views.snapshot_at(result, step), width="stretch",
                    caption=f"{STARTS[kind]}: {views.step_caption(result, step)}")
-    first = next(iter(results.values()))
     figure = charts.loss_figure({STARTS[kind]: result.losses for kind, result in results.items()},
-                                first.octave_starts, first.octave_sizes, step=step)
+                                schedule.octave_starts, schedule.octave_sizes, step=step)
     st.plotly_chart(figure, key="compare_losses", config={"displayModeBar": False})
 
 
-side_by_side(results, len(runs))
+side_by_side(results, len(runs), settings)
 
 st.subheader("How alike are they?")
 if len(results) < 2:

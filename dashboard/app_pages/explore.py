@@ -2,7 +2,6 @@
 
 import streamlit as st
 
-import charts
 import model_choice
 import renders
 import sidebar
@@ -84,11 +83,16 @@ if settings.start == "photo":
     start = make_start_image("photo", settings.final_size, settings.seed, settings.start_photo)
     original.image(start.astype("uint8"), width="stretch", caption="your photo (centre square)")
     dreamed.image(result.image, width="stretch", caption=f"after {result.steps_run} steps of "
-                                                         f"{'DeepDream' if settings.objective == 'deepdream' else 'ascent'}")
+                                                         f"{'DeepDream' if settings.objective.single_target == 'deepdream' else 'ascent'}")
 
 if shown.precomputed:
     precomputed(shown, key)
 else:
     scrubber(result, key)
+if result.variants:
+    st.markdown(f"**All {len(result.variants) + 1} variants** of filter {settings.filter} (seeds {settings.seed} to "
+                f"{settings.seed + len(result.variants)}), pushed apart by the objective's diversity term:")
+    for column, (index, image) in zip(st.columns(len(result.variants) + 1), enumerate([result.image, *result.variants])):
+        column.image(image, width="stretch", caption=f"variant {index + 1}")
 views.result_metrics(shown, key)
 views.downloads(result, key, animation=not shown.precomputed)

@@ -3,6 +3,7 @@
 import streamlit as st
 
 import charts
+import formulas
 import renders
 import sidebar
 import views
@@ -25,8 +26,8 @@ weights frozen. With your settings that is filter **{s.filter}** of **{layer.nam
 """)
 
 st.subheader("1 · The loss: how strongly the filter fires")
-st.markdown("The loss is the filter's output averaged over the whole image (height *H*, width *W*):")
-st.latex(r"L(x) = \frac{1}{HW}\sum_{i,j} a^{\,%s}_{%d}(x)_{ij}" % (layer.name.replace("_", r"\_"), s.filter))
+st.markdown(f"Your objective is `{s.objective}`. Its terms: {formulas.objective_words(s.objective)}.")
+st.latex(formulas.objective_latex(s.objective, layer.name, s.filter))
 st.markdown(f"Only the network up to **{layer.name}** is run: it is layer {depth} of the {len(names)} "
             "listed, and the layers after it cannot change its output, so they are **skipped**, which saves "
             "time and memory.")

@@ -34,14 +34,12 @@ def method_settings(name: str, chosen: RenderSettings) -> RenderSettings:
 def method_caption(name: str, settings: RenderSettings) -> str:
     """e.g. 'robust: fourier · adam · transforms · warm-up 10 · 60 steps'."""
     pieces = [settings.parameterization, settings.optimizer]
-    if settings.objective != "channel":
-        pieces.insert(0, settings.objective)
+    if settings.objective.single_target != "channel":
+        pieces.insert(0, str(settings.objective))
     if settings.raw_input:
         pieces.append("raw pixels")
-    if settings.transforms:
-        pieces.append("transforms")
-    if settings.tv_weight:
-        pieces.append(f"TV {settings.tv_weight:g}")
+    if settings.transforms != "none":
+        pieces.append(f"{settings.transforms} transforms")
     if settings.warmup_steps:
         pieces.append(f"warm-up {settings.warmup_steps}")
     pieces.append(f"{settings.total_steps} steps")

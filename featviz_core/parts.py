@@ -1,0 +1,71 @@
+"""The registries of method parts: name -> implementation, one entry per part.
+
+Objective terms, parameterizations, transforms, optimizers and start images are chosen by name in
+the settings, the URL and the CLI. Each registry entry names its implementation as "module:attribute"
+inside featviz_core, imported only when first used, so that settings can be checked (and the
+dashboard can list the choices) without importing TensorFlow. Adding a part is one entry here plus
+its implementation; tests/test_core_parts.py runs every registered name end to end.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Part:
+    """One named part: a line of help and where its implementation lives."""
+
+    name: str
+    help: str
+    implementation: str  # "module:attribute" in featviz_core
+    role: str = ""  # objective terms only: "target", "penalty" or "group"
+
+    def load(self) -> Any:
+        """The implementation (imports its module on first use)."""
+        module, attribute = self.implementation.split(":")
+        return getattr(importlib.import_module(f"featviz_core.{module}"), attribute)
+
+
+def _registry(*parts: Part) -> dict[str, Part]:
+    return {part.name: part for part in parts}
+
+
+TERMS = _registry(
+    Part("channel", "the filter's mean output over the whole image (classic)", "objectives:channel", "target"),
+    Part("neuron", "the filter's output at the centre position only", "objectives:neuron", "target"),
+    Part("deepdream", "the mean squared output of the whole layer (the filter is unused)", "objectives:deepdream",
+         "target"),
+    Part("logit", "a classifier's class score", "objectives:channel", "target"),
+    Part("tv", "total variation: differences between neighbouring pixels", "objectives:total_variation", "penalty"),
+    Part("blur", "how far the image is from a blurred copy of itself", "objectives:blur_distance", "penalty"),
+    Part("diversity", "how unlike each other the variants of one filter are", "objectives:diversity", "group"),
+)
+
+PARAMETERIZATIONS = _registry(
+    Part("pixels", "optimize the pixels directly (classic)", "parameterizations:PIXELS"),
+    Part("fourier", "a decorrelated 1/f-scaled spectrum (Lucid): smoother, less noisy", "parameterizations:FOURIER"),
+    Part("maco", "only the spectrum's phase; its magnitude is fixed to natural photos' (MaCo)",
+         "parameterizations:MACO"),
+)
+
+TRANSFORMS = _registry(
+    Part("none", "the network sees the image as it is", "transforms:unchanged"),
+    Part("jitter", "random pad and shift at every step", "transforms:pad_and_jitter"),
+    Part("standard", "random pad, shift, scale and rotation at every step (Lucid)", "transforms:robustness_transforms"),
+)
+
+OPTIMIZERS = _registry(
+    Part("rms", "the gradient divided by its RMS (classic)", "optimizers:rms_step"),
+    Part("adam", "Adam on the RMS-normalized gradient (Lucid)", "optimizers:adam_step"),
+    Part("nadam", "Adam with Nesterov momentum (MaCo)", "optimizers:nadam_step"),
+)
+
+START_IMAGES = _registry(
+    Part("noise", "uniform noise around mid-gray (classic)", "start_images:noise_start"),
+    Part("gray", "a uniform mid-gray image", "start_images:gray_start"),
+    Part("gradient", "a smooth colour gradient", "start_images:gradient_start"),
+    Part("photo", "your own photo", "start_images:photo_start"),
+)
