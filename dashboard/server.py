@@ -13,7 +13,7 @@ from model_shelf import ModelShelf
 from render_queue import RenderQueue
 from store import FigureStore, ResultStore
 
-STORE_BYTES = 48 * 2**20  # finished results with every snapshot: about 6 robust renders at 412 px
+STORE_BYTES = 48 * 2**20  # finished results with every snapshot: about 12 robust renders at 412 px
 ATLAS_RECHECK_S = 60
 
 

@@ -52,7 +52,9 @@ class AscentStep:
         self.transform = TRANSFORMS[method.transforms].load()
         self.optimize = OPTIMIZERS[method.optimizer].load()
         self.dtype = compute_dtype()
-        network, self.activation_fn = pre_activation_model(loaded.model, layer)
+        network, activation = pre_activation_model(loaded.model, layer)
+        # The logit objective reads class scores before a built-in softmax, never the probabilities.
+        self.activation_fn = tf.identity if method.objective.reads_logits else activation
         self.features = with_compute_dtype(network, self.dtype)
         self.preprocess = loaded.preprocess
         self.input_size = fixed_input_size(loaded.model)

@@ -192,6 +192,17 @@ def test_diversity_needs_variants():
     assert caught.value.field == "variants"
 
 
+def test_logit_objective_reads_the_score_before_the_softmax(tiny_model):
+    """tiny's head has a built-in softmax: the logit objective climbs and reports the pre-softmax logit."""
+    settings = RenderSettings(model="tiny", layer="predictions", filter=4, objective="logit", steps_per_octave=6,
+                              octaves=1, final_size=32, step_size=4.0)
+    result = render(settings, tiny_model)
+    network, softmax = pre_activation_model(tiny_model.model, "predictions")
+    logits = network(tiny_model.preprocess(tf.constant(result.image[None], tf.float32))).numpy()[0]
+    assert result.final_activation == pytest.approx(float(logits[4]), rel=1e-3, abs=1e-3)
+    assert result.final_activation != pytest.approx(float(softmax(logits[None]).numpy()[0, 4]), abs=1e-3)
+
+
 def test_logit_objective_says_when_a_model_has_no_classifier(tiny_model):
     conv_only = RenderSettings(model="tiny", layer="block2_conv1", objective="logit")
     with pytest.raises(ValueError, match="objective 'logit' needs the classifier layer \\(predictions\\)"):

@@ -32,7 +32,7 @@ def method_settings(name: str, chosen: RenderSettings) -> RenderSettings:
 
 
 def method_caption(name: str, settings: RenderSettings) -> str:
-    """e.g. 'robust: fourier · adam · transforms · warm-up 10 · 60 steps'."""
+    """e.g. 'robust: fourier · adam · standard transforms · warm-up 6 · 30 steps'."""
     pieces = [settings.parameterization, settings.optimizer]
     if settings.objective.single_target != "channel":
         pieces.insert(0, str(settings.objective))
