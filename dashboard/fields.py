@@ -7,6 +7,7 @@ The choices and their help come from the core's registries of parts (featviz_cor
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
 from featviz_core import parts
 from featviz_core.parts import Part
@@ -46,8 +47,9 @@ class Field:
         return str(value) if self.name == "objective" else value
 
 
-def _help(registry: dict[str, Part]) -> str:
-    return "; ".join(f"{part.name}: {part.help}" for part in registry.values()) + "."
+def _help(chosen: Iterable[Part]) -> str:
+    """'name: help; name: help.' for these parts."""
+    return "; ".join(f"{part.name}: {part.help}" for part in chosen) + "."
 
 
 FIELDS: tuple[Field, ...] = (
@@ -65,18 +67,17 @@ FIELDS: tuple[Field, ...] = (
           help="Feed 0..255 pixels as they are, like the classic Keras script, instead of the model's preprocessing."),
     Field("objective", "Objective", str, group="Method",
           help="A sum of weighted terms, e.g. `channel - 0.05*tv + 0.5*diversity`. Targets (added): "
-               + "; ".join(f"{part.name}: {part.help}" for part in parts.TERMS.values() if part.role != "penalty")
-               + ". Penalties (subtracted): "
-               + "; ".join(f"{part.name}: {part.help}" for part in parts.TERMS.values() if part.role == "penalty")
-               + ". Their weights are relative to the target."),
+               + _help(part for part in parts.TERMS.values() if part.role != "penalty") + " Penalties (subtracted): "
+               + _help(part for part in parts.TERMS.values() if part.role == "penalty")
+               + " Their weights are relative to the target."),
     Field("variants", "Variants", int, 1, group="Method",
           help="Pictures of the filter, each from its own seed; the diversity term pushes them apart."),
     Field("parameterization", "Image parameterization", str, choices=tuple(parts.PARAMETERIZATIONS), group="Method",
-          help=_help(parts.PARAMETERIZATIONS)),
+          help=_help(parts.PARAMETERIZATIONS.values())),
     Field("optimizer", "Optimizer", str, choices=tuple(parts.OPTIMIZERS), group="Method",
-          help=_help(parts.OPTIMIZERS)),
+          help=_help(parts.OPTIMIZERS.values())),
     Field("transforms", "Robustness transforms", str, choices=tuple(parts.TRANSFORMS), group="Method",
-          help=_help(parts.TRANSFORMS) + " Only patterns that survive them remain."),
+          help=_help(parts.TRANSFORMS.values()) + " Only patterns that survive them remain."),
     Field("warmup_steps", "Warm-up steps", int, 1, group="Method",
           help="First steps climb the pre-activation, so filters that start dead get a gradient."),
 )

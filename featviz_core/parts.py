@@ -64,8 +64,8 @@ OPTIMIZERS = _registry(
 )
 
 START_IMAGES = _registry(
-    Part("noise", "uniform noise around mid-gray (classic)", "start_images:noise_start"),
-    Part("gray", "a uniform mid-gray image", "start_images:gray_start"),
-    Part("gradient", "a smooth colour gradient", "start_images:gradient_start"),
-    Part("photo", "your own photo", "start_images:photo_start"),
+    Part("noise", "uniform noise around mid-gray (classic)", "start_images:noise"),
+    Part("gray", "a uniform mid-gray image", "start_images:gray"),
+    Part("gradient", "a smooth colour gradient", "start_images:gradient"),
+    Part("photo", "your own photo", "start_images:photo"),
 )

@@ -18,17 +18,19 @@ class BadImageError(ValueError):
     """An uploaded or given image cannot be used; the message says why."""
 
 
-def noise(size: int, rng: np.random.Generator) -> np.ndarray:
+# Every start image takes (size, seed, photo_data): the registry parts.START_IMAGES calls them alike.
+
+def noise(size: int, seed: int, photo_data: bytes | None = None) -> np.ndarray:
     """The classic start: uniform noise in 118..138 around mid-gray."""
-    return (rng.random((size, size, 3)) - 0.5) * 20 + 128
+    return (np.random.default_rng(seed).random((size, size, 3)) - 0.5) * 20 + 128
 
 
-def gray(size: int) -> np.ndarray:
+def gray(size: int, seed: int, photo_data: bytes | None = None) -> np.ndarray:
     """A uniform mid-gray image."""
     return np.full((size, size, 3), 128.0)
 
 
-def gradient(size: int) -> np.ndarray:
+def gradient(size: int, seed: int, photo_data: bytes | None = None) -> np.ndarray:
     """A smooth diagonal colour gradient (red left to right, blue top to bottom)."""
     ramp = np.linspace(64.0, 192.0, size)
     red = np.broadcast_to(ramp[None, :], (size, size))
@@ -79,28 +81,12 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def photo(data: bytes, size: int) -> np.ndarray:
+def photo(size: int, seed: int, photo_data: bytes | None = None) -> np.ndarray:
     """A photo, centre-cropped to a square and resized to `size`."""
-    image = ImageOps.fit(decode_photo(data), (size, size), Image.Resampling.BICUBIC)
-    return np.asarray(image, dtype=np.float64)
-
-
-def noise_start(size: int, seed: int, photo_data: bytes | None = None) -> np.ndarray:
-    return noise(size, np.random.default_rng(seed))
-
-
-def gray_start(size: int, seed: int, photo_data: bytes | None = None) -> np.ndarray:
-    return gray(size)
-
-
-def gradient_start(size: int, seed: int, photo_data: bytes | None = None) -> np.ndarray:
-    return gradient(size)
-
-
-def photo_start(size: int, seed: int, photo_data: bytes | None = None) -> np.ndarray:
     if photo_data is None:
         raise BadImageError("A photo start needs an image file.")
-    return photo(photo_data, size)
+    image = ImageOps.fit(decode_photo(photo_data), (size, size), Image.Resampling.BICUBIC)
+    return np.asarray(image, dtype=np.float64)
 
 
 def make_start_image(kind: str, size: int, seed: int, photo_data: bytes | None = None) -> np.ndarray:

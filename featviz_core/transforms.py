@@ -51,7 +51,7 @@ def rotate(images: tf.Tensor, degrees: tf.Tensor) -> tf.Tensor:
 
 def robustness_transforms(images: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
     """Lucid's standard chain: pad, jitter, scale, rotate, jitter again."""
-    shift = tf.maximum(tf.cast(tf.round(tf.cast(tf.shape(images)[1], tf.float32) * JITTER_FRACTION), tf.int32), 1)
+    shift = _jitter_shift(images)
     images = random_scale(pad_and_jitter(images, seed), seed)
     images = rotate(images, _uniform(seed, 4, -MAX_ROTATION_DEGREES, MAX_ROTATION_DEGREES))
     return jitter(images, tf.maximum(shift // 2, 1), seed + 7919)
@@ -67,5 +67,10 @@ def pad_and_jitter(images: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
     """The cheap part of the chain: reflect-pad, then shift at random."""
     size = tf.cast(tf.shape(images)[1], tf.float32)
     pad = tf.cast(tf.round(size * PAD_FRACTION), tf.int32)
-    images = tf.pad(images, [[0, 0], [pad, pad], [pad, pad], [0, 0]], mode="REFLECT")
-    return jitter(images, tf.maximum(tf.cast(tf.round(size * JITTER_FRACTION), tf.int32), 1), seed)
+    padded = tf.pad(images, [[0, 0], [pad, pad], [pad, pad], [0, 0]], mode="REFLECT")
+    return jitter(padded, _jitter_shift(images), seed)
+
+
+def _jitter_shift(images: tf.Tensor) -> tf.Tensor:
+    """The largest random shift for images of this size (at least 1 px)."""
+    return tf.maximum(tf.cast(tf.round(tf.cast(tf.shape(images)[1], tf.float32) * JITTER_FRACTION), tf.int32), 1)

@@ -3,14 +3,12 @@ picture on the tiny model (a new part is one registry entry, and this test cover
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pytest
-from PIL import Image
 
 from featviz_core import parts
 from featviz_core.ascent import render
+from featviz_core.imaging import png_bytes
 from featviz_core.settings import RenderSettings
 
 SMALL = dict(model="tiny", layer="block2_conv1", filter=3, steps_per_octave=3, octaves=2, final_size=40,
@@ -18,9 +16,7 @@ SMALL = dict(model="tiny", layer="block2_conv1", filter=3, steps_per_octave=3, o
 
 
 def photo_bytes() -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(np.random.default_rng(0).integers(0, 255, (48, 64, 3), dtype=np.uint8)).save(buffer, "PNG")
-    return buffer.getvalue()
+    return png_bytes(np.random.default_rng(0).integers(0, 255, (48, 64, 3), dtype=np.uint8))
 
 
 def rendered(tiny_model, **changes) -> None:
