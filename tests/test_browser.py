@@ -153,7 +153,8 @@ def test_explore_renders_and_the_scrubber_changes_the_image(page, server):
     for _ in range(5):
         thumb.press("ArrowLeft")
     page.wait_for_function(
-        "before => document.querySelector(\"[data-testid='stMain'] [data-testid='stImage'] img\").src !== before",
+        "before => { const img = document.querySelector(\"[data-testid='stMain'] [data-testid='stImage'] img\");"
+        " return img !== null && img.src !== before; }",  # the image is briefly absent while the page reruns
         arg=before, timeout=30_000)
     page.locator(f"{MAIN} [data-testid='stImage']").filter(has_text="step 7 of 12").wait_for(timeout=30_000)
     settle(page)
