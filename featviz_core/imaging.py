@@ -72,3 +72,25 @@ def gif_bytes(frames: Sequence[np.ndarray], size: int = 256, frame_ms: int = 80,
     pictures[0].save(buffer, format="GIF", save_all=True, append_images=pictures[1:], duration=durations,
                      loop=0, optimize=False)
     return buffer.getvalue()
+
+
+def match_channels(rgb: np.ndarray, channels: int) -> np.ndarray:
+    """RGB pixels (..., 3) as a model with `channels` inputs takes them: 1 -> luminance (ITU-R 601),
+    3 -> unchanged, 4 or more -> RGB then mid-gray (128) in the extra channels."""
+    rgb = np.asarray(rgb)
+    if channels == 3:
+        return rgb
+    if channels == 1:
+        return (rgb[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=rgb.dtype if rgb.dtype.kind == "f" else np.float64))[..., None]
+    if channels < 1:
+        raise ValueError(f"channels must be 1 or more; got {channels}")
+    extra = np.full(rgb.shape[:-1] + (channels - 3,), 128, dtype=rgb.dtype)
+    return np.concatenate([rgb[..., :3], extra], axis=-1)
+
+
+def display_rgb(image: np.ndarray) -> np.ndarray:
+    """A model-channel image (H, W, C) as RGB to show: gray for 1 channel, the first three for 4 or more."""
+    image = np.asarray(image)
+    if image.ndim == 2 or image.shape[-1] == 1:
+        return np.repeat(image.reshape(image.shape[:2] + (1,)), 3, axis=-1)
+    return image[..., :3]
