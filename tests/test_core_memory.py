@@ -1,6 +1,9 @@
-"""The ascent's memory savers: the lean convolution gradient, and the heap trimmed between renders."""
+"""The ascent's memory savers: the lean convolution gradient, the heap trimmed between renders, capped arenas."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
 
 import keras
 import numpy as np
@@ -63,3 +66,30 @@ def test_memory_figures_come_from_proc(monkeypatch, tmp_path):
     memory.release_freed_memory()
     monkeypatch.setattr(memory, "STATUS", tmp_path / "missing")
     assert memory.rss_mb() is None and memory.peak_rss_mb() is None
+
+
+ARENA_PROBE = """
+import ctypes, sys, threading
+if sys.argv[1] == "featviz":
+    import featviz_core  # noqa: F401  (caps the heap arenas on import)
+libc = ctypes.CDLL("libc.so.6")
+libc.malloc.restype = ctypes.c_void_p
+barrier = threading.Barrier(8)
+def work():
+    barrier.wait()
+    for _ in range(2000):
+        libc.free(ctypes.c_void_p(libc.malloc(4096)))
+threads = [threading.Thread(target=work) for _ in range(8)]
+[thread.start() for thread in threads]
+[thread.join() for thread in threads]
+libc.malloc_stats()
+"""
+
+
+@pytest.mark.skipif(memory._libc() is None, reason="glibc only")
+def test_importing_featviz_core_caps_the_heap_arenas():
+    def arenas(mode: str) -> int:
+        done = subprocess.run([sys.executable, "-c", ARENA_PROBE, mode], capture_output=True, text=True, check=True)
+        return done.stderr.count("Arena ")
+
+    assert arenas("featviz") <= memory.HEAP_ARENAS < arenas("plain")
