@@ -63,8 +63,9 @@ FIELDS: tuple[Field, ...] = (
     Field("seed", "Seed", int, 1, help="Seed of the random start and transforms: same seed, same picture."),
     Field("start", "Start image", str, choices=tuple(name for name in parts.START_IMAGES if name != "photo"),
           help="What the ascent starts from. The Compare page puts several side by side, photos too."),
-    Field("raw_input", "Raw pixels (classic)", bool,
-          help="Feed 0..255 pixels as they are, like the classic Keras script, instead of the model's preprocessing."),
+    Field("preprocessing", "Input preprocessing", str, choices=tuple(parts.PREPROCESSINGS),
+          help="How pixels (0..255) are fed to the network: " + _help(parts.PREPROCESSINGS.values())
+               + " Pick your own model's convention; raw is what the classic Keras script fed VGG16."),
     Field("objective", "Objective", str, group="Method",
           help="A sum of weighted terms, e.g. `channel - 0.05*tv + 0.5*diversity`. Targets (added): "
                + _help(part for part in parts.TERMS.values() if part.role != "penalty") + " Penalties (subtracted): "

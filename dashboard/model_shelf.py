@@ -25,7 +25,7 @@ class ModelShelf:
     def __init__(self, size: int = MAX_MODELS) -> None:
         self.size = size
         self._models: OrderedDict[str, LoadedModel] = OrderedDict()
-        self._meters: dict[tuple[str, str], QualityMeter] = {}
+        self._meters: dict[tuple[str, str, str], QualityMeter] = {}
         self._lock = threading.Lock()
 
     def loaded(self, name: str) -> bool:
@@ -48,12 +48,14 @@ class ModelShelf:
                 self._meters = {key: meter for key, meter in self._meters.items() if key[0] != gone}
             return loaded
 
-    def meter(self, name: str, layer: str) -> "QualityMeter":
-        """The quality meter of one layer of a model on the shelf (built once, dropped with its model)."""
+    def meter(self, name: str, layer: str, preprocessing: str = "model") -> "QualityMeter":
+        """The quality meter of one layer of a model on the shelf, for one input preprocessing (built
+        once, dropped with its model)."""
         loaded = self.get(name)
+        key = (name, layer, preprocessing)
         with self._lock:
-            if (name, layer) not in self._meters:
+            if key not in self._meters:
                 from featviz_core.quality import QualityMeter
 
-                self._meters[(name, layer)] = QualityMeter(loaded, layer)
-            return self._meters[(name, layer)]
+                self._meters[key] = QualityMeter(loaded, layer, preprocessing=preprocessing)
+            return self._meters[key]

@@ -298,7 +298,7 @@ def measure(shown: Shown, where: DeltaGenerator, label: str = "Measuring") -> Qu
     result, shelf, store = shown.result, server.shelf(), server.figures()
 
     def work(job: Job) -> Quality:
-        measured = shelf.meter(result.settings.model, result.settings.layer).measure(
+        measured = shelf.meter(result.settings.model, result.settings.layer, result.settings.preprocessing).measure(
             result.image, result.settings.filter, result.dead)
         store.put(_figures_key(result), measured)
         return measured

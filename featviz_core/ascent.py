@@ -25,6 +25,7 @@ from .lean_gradients import lean_conv_gradients
 from .memory import release_freed_memory
 from .models import LoadedModel, fixed_input_size, load_model, pre_activation_model
 from .parts import OPTIMIZERS, PARAMETERIZATIONS, TRANSFORMS
+from .preprocessing import measured_with, preprocess_for, to_model_channels
 from .precision import compute_dtype, with_compute_dtype
 from .results import Progress, Result, Snapshot
 from .settings import Method, RenderSettings
@@ -44,6 +45,11 @@ class AscentStep:
     While an image is "warm" the objective reads the layer's pre-activation, so a filter whose
     ReLU output is zero everywhere ("dead") still gets a gradient (tf-keras-vis' ReplaceToLinear).
     `warm` is per image: the warm-up steps, and afterwards any filter that is still dead.
+
+    The optimized image is always RGB, whatever the model's input channels, so parameterizations
+    and transforms are the same for every model; right before the preprocessing it becomes the
+    model's channels (`preprocessing.to_model_channels`): the luminance for a 1-channel model, and
+    for 4 or more channels RGB plus constant mid-gray extra channels, which are not optimized.
     """
 
     def __init__(self, loaded: LoadedModel, layer: str, method: Method) -> None:
@@ -56,7 +62,9 @@ class AscentStep:
         # The logit objective reads class scores before a built-in softmax, never the probabilities.
         self.activation_fn = tf.identity if method.objective.reads_logits else activation
         self.features = with_compute_dtype(network, self.dtype)
-        self.preprocess = loaded.preprocess
+        self.channels = loaded.channels
+        self.preprocess = preprocess_for(loaded, method.preprocessing)
+        self.measure_preprocess = preprocess_for(loaded, measured_with(method.preprocessing))
         self.input_size = fixed_input_size(loaded.model)
         image_spec = tf.TensorSpec([None] * 4, tf.float32)
         self.step = tf.function(self._step, input_signature=(
@@ -67,15 +75,17 @@ class AscentStep:
         self.measure = tf.function(self._measure, input_signature=(
             tf.TensorSpec([None, None, None, 3], tf.float32), tf.TensorSpec([None], tf.int32)))
 
-    def _network_view(self, pixels: tf.Tensor, raw_input: bool) -> tf.Tensor:
-        inputs = pixels if raw_input else self.preprocess(pixels)
+    def _network_view(self, pixels: tf.Tensor, preprocess: Callable[[tf.Tensor], tf.Tensor]) -> tf.Tensor:
+        """RGB pixels (0..255) as the network takes them: its channels, preprocessed, at its input size."""
+        inputs = preprocess(to_model_channels(pixels, self.channels))
         if self.input_size is not None:
             inputs = tf.image.resize(inputs, self.input_size)
         return inputs
 
-    def _layer_outputs(self, pixels: tf.Tensor, warm: tf.Tensor, raw_input: bool) -> tuple[tf.Tensor, tf.Tensor]:
+    def _layer_outputs(self, pixels: tf.Tensor, warm: tf.Tensor,
+                       preprocess: Callable[[tf.Tensor], tf.Tensor]) -> tuple[tf.Tensor, tf.Tensor]:
         """(what the objective reads, the layer's real output) for a batch of pixel images."""
-        pre = tf.cast(self.features(self._network_view(pixels, raw_input), training=False), tf.float32)
+        pre = tf.cast(self.features(self._network_view(pixels, preprocess), training=False), tf.float32)
         post = self.activation_fn(pre)
         per_image = tf.reshape(warm, [-1] + [1] * (pre.shape.rank - 1))
         return tf.where(per_image, pre, post), post
@@ -84,7 +94,7 @@ class AscentStep:
         objective = self.method.objective
         with lean_conv_gradients():
             pixels = self.parameterization.to_pixels(param)
-            outputs, real_outputs = self._layer_outputs(self.transform(pixels, seed), warm, self.method.raw_input)
+            outputs, real_outputs = self._layer_outputs(self.transform(pixels, seed), warm, self.preprocess)
             total = tf.reduce_sum(objectives.objective_scores(objective, outputs, pixels, filters, groups))
             grads = tf.gradients(total, param)[0]
         param, first, second = self.optimize(param, grads, step_size, first, second, count)
@@ -92,8 +102,8 @@ class AscentStep:
         return param, first, second, self.parameterization.to_pixels(param), reported
 
     def _measure(self, images: tf.Tensor, filters: tf.Tensor) -> tf.Tensor:
-        """The objective on displayed images, fed the model's own way, with no transforms."""
-        _, outputs = self._layer_outputs(images, tf.zeros_like(filters, tf.bool), False)
+        """The objective on displayed images, with no transforms, fed as `preprocessing.measured_with` says."""
+        _, outputs = self._layer_outputs(images, tf.zeros_like(filters, tf.bool), self.measure_preprocess)
         return objectives.target_values(self.method.objective, outputs, filters)
 
     def trace_count(self) -> int:
@@ -241,10 +251,16 @@ class _Run:
         """Report the step; stop when the callback says so or every filter is dead."""
         if self.on_progress is not None:
             latest = np.array([values[-1] if values else 0.0 for values in self.losses])
-            event = Progress(done, self.settings.total_steps, octave, size, latest, imaging.deprocess(self.pixels[0]))
+            event = Progress(done, self.settings.total_steps, octave, size, latest, self._shown(self.pixels[0]))
             if self.on_progress(event) is False:
                 self.cancelled = True
         return self.cancelled or not self.alive.any()
+
+    def _shown(self, image: np.ndarray) -> np.ndarray:
+        """A working image as shown (uint8 RGB): for a 1-channel model the gray luminance it saw."""
+        if self.step.channels == 1:
+            image = imaging.display_rgb(imaging.match_channels(image, 1))
+        return imaging.deprocess(image)
 
     def _resized(self, size: int) -> np.ndarray:
         return np.stack([imaging.resize_working_image(image, size) for image in self.pixels])
@@ -256,7 +272,7 @@ class _Run:
             image, steps = self.pixels[index], int(self.steps_done[index])
             taken = self.snapshots[index]
             if not taken or taken[-1].step != steps:
-                taken.append(Snapshot(steps, imaging.deprocess(image)))
+                taken.append(Snapshot(steps, self._shown(image)))
 
     def _is_dead(self, index: int, final_activation: float) -> bool:
         """Dropped by the classic rule, or (other rules) the finished picture does not activate the filter."""
@@ -265,7 +281,7 @@ class _Run:
         return final_activation <= DEAD_LOSS
 
     def _results(self, final_pixels: np.ndarray, seconds: float) -> list[Result]:
-        shown = np.stack([imaging.deprocess(image) for image in final_pixels])
+        shown = np.stack([self._shown(image) for image in final_pixels])
         activations = self.step.measure(tf.constant(shown, tf.float32), self.filters).numpy()
         variants = self.settings.variants
         return [

@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image
 
 from . import __version__
-from .settings import RenderSettings
+from .settings import RenderSettings, upgrade_legacy_settings
 
 FORMAT = "featviz-atlas/1"
 INDEX = "index.json"
@@ -247,6 +247,19 @@ def read_index(root: Path) -> dict[str, Any]:
     missing = [key for key in INDEX_KEYS if key not in index]
     if missing:
         raise AtlasError(f"{path} is damaged: it lacks {', '.join(missing)}; rebuild it or remove the folder")
+    return _upgraded(index)
+
+
+def _upgraded(index: dict[str, Any]) -> dict[str, Any]:
+    """An index whose settings (atlas-wide and per entry) use today's field names (an atlas of
+    featviz 0.3 stores raw_input instead of preprocessing); the file itself is left as it is."""
+    if isinstance(index["settings"], dict):
+        index["settings"] = upgrade_legacy_settings(index["settings"])
+    if isinstance(index["entries"], dict):
+        for filters in index["entries"].values():
+            for data in filters.values() if isinstance(filters, dict) else ():
+                if isinstance(data, dict) and isinstance(data.get("settings"), dict):
+                    data["settings"] = upgrade_legacy_settings(data["settings"])
     return index
 
 

@@ -294,7 +294,7 @@ class _BatchRenderer:
 
         results = render_batch(settings, filters, self.loaded, on_progress=report if self.on_progress else None)
         meter = self.meters.get(settings.layer) or self.meters.setdefault(
-            settings.layer, QualityMeter(self.loaded, settings.layer))
+            settings.layer, QualityMeter(self.loaded, settings.layer, preprocessing=settings.preprocessing))
         stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
         sha = self.index["weights_sha256"]
         layer_entries = self.index["entries"].setdefault(settings.layer, {})

@@ -14,6 +14,7 @@ from pathlib import Path
 
 OFFLINE_WEIGHTS_ENV = "FEATVIZ_VGG16_OFFLINE_WEIGHTS"
 OFFLINE_MODEL = "vgg16-offline"
+MAX_MODEL_MB = 200  # the largest .keras file accepted (the dashboard's upload limit too)
 
 
 class ModelLoadError(RuntimeError):
@@ -61,7 +62,7 @@ def model_names() -> list[str]:
 def describe(name: str) -> str:
     """The registered description of a model, or a generic one for a model file."""
     entry = ENTRIES.get(name)
-    return entry.description if entry else f"Your Keras model from {name} (inputs fed as RGB 0..255)."
+    return entry.description if entry else f"Your Keras model from {name} (pixels fed 0..255 unless you choose an input preprocessing)."
 
 
 def offline_weights_path() -> Path:

@@ -50,7 +50,7 @@ ATLAS_COMMANDS = ("build", "merge", "info")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .parts import OPTIMIZERS, PARAMETERIZATIONS, START_IMAGES, TRANSFORMS
+    from .parts import OPTIMIZERS, PARAMETERIZATIONS, PREPROCESSINGS, START_IMAGES, TRANSFORMS
     from .settings import DEFAULT_PRESET, PRESETS
 
     parser = argparse.ArgumentParser(prog="featviz", description="See what a CNN filter responds to.")
@@ -75,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--parameterization", choices=list(PARAMETERIZATIONS))
         sub.add_argument("--optimizer", choices=list(OPTIMIZERS))
         sub.add_argument("--transforms", choices=list(TRANSFORMS))
+        sub.add_argument("--preprocessing", choices=list(PREPROCESSINGS),
+                         help="how pixels are fed to the network (default: the preset's, the model's own)")
 
     render = commands.add_parser("render", help="visualize one filter")
     render.add_argument("model")
@@ -133,7 +135,7 @@ def setting_overrides(args: argparse.Namespace) -> dict[str, object]:
         "steps_per_octave": args.steps, "octaves": args.octaves, "upscale_factor": args.upscale,
         "step_size": args.step_size, "final_size": args.size, "objective": args.objective,
         "variants": args.variants, "parameterization": args.parameterization, "optimizer": args.optimizer,
-        "transforms": args.transforms,
+        "transforms": args.transforms, "preprocessing": args.preprocessing,
     }
     return {key: value for key, value in overrides.items() if value is not None}
 
@@ -149,6 +151,16 @@ def settings_from_args(args: argparse.Namespace):
         photo = _read_file(args.photo)
     return preset(args.preset, model=args.model, layer=args.layer, filter=getattr(args, "filter", 0),
                   start=args.start, start_photo=photo, seed=args.seed, **chosen)
+
+
+def fitted_to_model(settings, loaded, args: argparse.Namespace):
+    """For a model that takes one input size only, the preset scaled down to it (settings.fit_to_input_size),
+    unless the size or schedule was given (--size, --octaves, --steps)."""
+    from .settings import fit_to_input_size
+
+    if loaded.input_size is None or any(value is not None for value in (args.size, args.octaves, args.steps)):
+        return settings
+    return fit_to_input_size(settings, min(loaded.input_size))
 
 
 def _read_file(path: Path) -> bytes:
@@ -210,6 +222,7 @@ def command_render(args: argparse.Namespace) -> None:
     if settings.start_photo:
         decode_photo(settings.start_photo)
     loaded = load_model(settings.model)
+    settings = fitted_to_model(settings, loaded, args)
     settings.check_layer(loaded.layers)
     bar = ProgressBar(f"{settings.layer}:{settings.filter}", settings.total_steps)
     result = render(settings, loaded, on_progress=lambda event: bar(event.step, float(event.losses[0])))
@@ -229,6 +242,7 @@ def command_gallery(args: argparse.Namespace) -> None:
 
     settings = settings_from_args(args)
     loaded = load_model(settings.model)
+    settings = fitted_to_model(settings, loaded, args)
     filters = parse_filter_range(args.filters)
     for index in filters:
         settings.with_changes(filter=index).check_layer(loaded.layers)

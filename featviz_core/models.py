@@ -7,6 +7,8 @@ Every model is described by a `LoadedModel`: the Keras model, a function that ma
 from __future__ import annotations
 
 import os
+import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -15,6 +17,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from . import catalog
 from .catalog import (ENTRIES, OFFLINE_MODEL, OFFLINE_WEIGHTS_ENV, ModelLoadError, describe,  # noqa: F401
                       model_names, offline_weights_path)
 
@@ -47,6 +50,16 @@ class LoadedModel:
     @property
     def layers(self) -> tuple[LayerInfo, ...]:
         return list_layers(self.model)
+
+    @property
+    def channels(self) -> int:
+        """How many channels the model's input images have (1 gray, 3 RGB, 4 or more)."""
+        return int(self.model.inputs[0].shape[-1])
+
+    @property
+    def input_size(self) -> tuple[int, int] | None:
+        """(height, width) when the model only takes one image size, else None."""
+        return fixed_input_size(self.model)
 
 
 @dataclass(frozen=True)
@@ -153,19 +166,83 @@ def _first_line(error: BaseException) -> str:
 
 
 def _load_model_file(path_text: str) -> LoadedModel:
+    """A .keras file in Keras' safe mode (nothing in it runs), checked to be an image CNN; every
+    refusal is a one-line ModelLoadError that says what is wrong and what to do."""
     path = Path(path_text)
     if path.suffix != ".keras":
         known = ", ".join(model_names())
         raise ModelLoadError(f"Unknown model '{path_text}': use one of {known}, or a path to a .keras file.")
     if not path.is_file():
         raise ModelLoadError(f"Model file not found: {path}")
+    megabytes = path.stat().st_size / 2**20
+    if megabytes > catalog.MAX_MODEL_MB:
+        raise ModelLoadError(f"{path.name} is {megabytes:.0f} MB; models up to {catalog.MAX_MODEL_MB} MB are "
+                             "accepted: use a smaller model (e.g. only its conv base).")
+    unreadable = _unreadable_archive(path)
+    if unreadable:
+        raise ModelLoadError(f"{path.name} is not a readable .keras file ({unreadable}): save it again with "
+                             "model.save('name.keras').")
     try:
         model = keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as error:  # noqa: BLE001 - any failure to read the file is the user's to fix
-        raise ModelLoadError(f"Could not load {path.name} as a Keras model: {_first_line(error)}") from error
-    if not list_layers(model):
-        raise ModelLoadError(f"{path.name} has no convolutional layers to visualize.")
+        raise ModelLoadError(_load_failure(path.name, error)) from error
+    _check_user_model(path.name, model)
     return LoadedModel(str(path), describe(str(path)), model, _identity)
+
+
+def _unreadable_archive(path: Path) -> str | None:
+    """Why the file is not a .keras archive (a zip with config.json), or None when it looks like one."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+    except zipfile.BadZipFile:
+        return "not a zip archive: truncated, or not saved by Keras"
+    except OSError as error:
+        return f"cannot read it: {error.strerror or error}"
+    return None if "config.json" in names else "the archive has no config.json"
+
+
+def _load_failure(file_name: str, error: BaseException) -> str:
+    """One line for a failure of keras.saving.load_model: Lambda layers, custom classes, the rest."""
+    text = " ".join(str(error).split())
+    if "Lambda" in text:
+        return (f"{file_name} has a Lambda layer: Lambda layers run Python code and are refused. Replace it with "
+                "a built-in layer (e.g. Rescaling, Activation) and save the model again.")
+    custom = re.search(r"Could not locate (?:class|function) '([^']+)'", text)
+    if custom:
+        return (f"{file_name} uses the custom layer class {custom.group(1)}: custom layers are not loaded (their "
+                "code would have to run). Use built-in Keras layers and save the model again.")
+    if "safe_mode" in text:
+        return (f"{file_name} holds Python code that Keras' safe mode refuses to run: use built-in Keras layers "
+                "and save the model again.")
+    return (f"{file_name} is not a readable .keras file ({error.__class__.__name__}: {_first_line(error)}): "
+            "save it again with model.save('name.keras').")
+
+
+def _all_layers(model: keras.Model):
+    for layer in model.layers:
+        yield layer
+        if isinstance(layer, keras.Model):
+            yield from _all_layers(layer)
+
+
+def _check_user_model(file_name: str, model: keras.Model) -> None:
+    """Refuse models featviz cannot visualize: custom layers, inputs that are not one image, no conv layer."""
+    foreign = next((layer for layer in _all_layers(model) if not type(layer).__module__.startswith("keras.")), None)
+    if foreign is not None:
+        raise ModelLoadError(f"{file_name} uses the custom layer class {type(foreign).__name__}: custom layers are "
+                             "not loaded. Use built-in Keras layers and save the model again.")
+    if len(model.inputs) != 1:
+        raise ModelLoadError(f"{file_name} has {len(model.inputs)} inputs; featviz needs a model with one image "
+                             "input of shape (height, width, channels).")
+    shape = tuple(model.inputs[0].shape)
+    if len(shape) != 4 or shape[-1] is None:
+        shown = str(tuple(shape[1:]))
+        raise ModelLoadError(f"{file_name} takes inputs of shape {shown}, not images: the input rank must be 4, a "
+                             "batch of (height, width, channels) images with a known channel count.")
+    if next(_conv_layers(model), None) is None:
+        raise ModelLoadError(f"{file_name} has no convolutional layers to visualize (Conv2D, SeparableConv2D or "
+                             "DepthwiseConv2D): featviz shows what conv filters respond to.")
 
 
 CONV_TYPES = (keras.layers.Conv2D, keras.layers.SeparableConv2D, keras.layers.DepthwiseConv2D)
@@ -260,3 +337,10 @@ def fixed_input_size(model: keras.Model) -> tuple[int, int] | None:
     """(height, width) when the model only takes one image size (e.g. it has a Flatten), else None."""
     height, width = model.inputs[0].shape[1:3]
     return (int(height), int(width)) if height is not None and width is not None else None
+
+
+def preprocess_for(loaded: LoadedModel, preprocessing: str) -> Preprocess:
+    """The input function for a preprocessing name (see `featviz_core.preprocessing`)."""
+    from .preprocessing import preprocess_for as chosen
+
+    return chosen(loaded, preprocessing)

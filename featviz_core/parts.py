@@ -1,7 +1,7 @@
 """The registries of method parts: name -> implementation, one entry per part.
 
-Objective terms, parameterizations, transforms, optimizers and start images are chosen by name in
-the settings, the URL and the CLI. Each registry entry names its implementation as "module:attribute"
+Objective terms, parameterizations, transforms, optimizers, start images and input preprocessings
+are chosen by name in the settings, the URL and the CLI. Each registry entry names its implementation as "module:attribute"
 inside featviz_core, imported only when first used, so that settings can be checked (and the
 dashboard can list the choices) without importing TensorFlow. Adding a part is one entry here plus
 its implementation; tests/test_core_parts.py runs every registered name end to end.
@@ -68,4 +68,14 @@ START_IMAGES = _registry(
     Part("gray", "a uniform mid-gray image", "start_images:gray"),
     Part("gradient", "a smooth colour gradient", "start_images:gradient"),
     Part("photo", "your own photo", "start_images:photo"),
+)
+
+PREPROCESSINGS = _registry(
+    Part("model", "the model's own (caffe for VGG16, each Keras application's own, 0..255 for your .keras files)",
+         "preprocessing:model"),
+    Part("raw", "0..255 pixels as they are (the classic Keras script)", "preprocessing:raw"),
+    Part("unit", "x / 255: pixels in 0..1", "preprocessing:unit"),
+    Part("symmetric", "x / 127.5 - 1: pixels in -1..1", "preprocessing:symmetric"),
+    Part("caffe", "BGR minus the ImageNet mean (Keras' VGG16 and ResNet50)", "preprocessing:caffe"),
+    Part("torch", "(x / 255 - mean) / std with ImageNet's mean and std (PyTorch models)", "preprocessing:torch"),
 )

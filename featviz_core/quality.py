@@ -27,6 +27,7 @@ import numpy as np
 import tensorflow as tf
 
 from .models import LoadedModel, feature_model, fixed_input_size
+from .preprocessing import measured_with, preprocess_for, to_model_channels
 from .results import Quality  # noqa: F401  (defined TensorFlow-free, measured here)
 
 DEAD_ACTIVATION = 1e-7
@@ -59,10 +60,14 @@ def view_transforms(views: int, seed: int, height: int, width: int) -> np.ndarra
 
 
 class QualityMeter:
-    """Measures images for one model layer; builds its float32 feature model once."""
+    """Measures images for one model layer; builds its float32 feature model once.
+
+    Images are RGB; a model with other input channels sees them as the ascent feeds it (its
+    luminance, or RGB plus mid-gray channels). `preprocessing` names how pixels are fed (see
+    `featviz_core.preprocessing`; "raw" is judged the model's own way, as the ascent's measure)."""
 
     def __init__(self, loaded: LoadedModel, layer: str, views: int = 16, seed: int = 0,
-                 views_per_call: int = VIEWS_PER_CALL) -> None:
+                 views_per_call: int = VIEWS_PER_CALL, preprocessing: str = "model") -> None:
         if views < 1 or views_per_call < 1:
             raise ValueError(f"views and views_per_call must be at least 1; got {views} and {views_per_call}")
         self.layer = layer
@@ -70,7 +75,8 @@ class QualityMeter:
         self.seed = seed
         self.views_per_call = views_per_call
         self.features = feature_model(loaded.model, layer)
-        self.preprocess = loaded.preprocess
+        self.channels = loaded.channels
+        self.preprocess = preprocess_for(loaded, measured_with(preprocessing))
         self.input_size = fixed_input_size(loaded.model)
         self._activations = tf.function(self._activations_fn, input_signature=(
             tf.TensorSpec([None, None, None, 3], tf.float32), tf.TensorSpec([None], tf.int32)))
@@ -80,7 +86,7 @@ class QualityMeter:
 
     def _activations_fn(self, pixels: tf.Tensor, filters: tf.Tensor) -> tf.Tensor:
         """Mean output of channel filters[i] for image i (RGB 0..255 floats)."""
-        inputs = self.preprocess(pixels)
+        inputs = self.preprocess(to_model_channels(pixels, self.channels))
         if self.input_size is not None:
             inputs = tf.image.resize(inputs, self.input_size)
         outputs = tf.cast(self.features(inputs, training=False), tf.float32)

@@ -9,15 +9,22 @@ from typing import Iterable, Mapping
 import numpy as np
 
 from .objective_text import CHANNEL, Objective, ObjectiveError, parse_objective
-from .parts import OPTIMIZERS, PARAMETERIZATIONS, START_IMAGES, TRANSFORMS, Part
+from .parts import OPTIMIZERS, PARAMETERIZATIONS, PREPROCESSINGS, START_IMAGES, TRANSFORMS, Part
 
-MIN_OCTAVE_SIZE = 16
+MIN_OCTAVE_SIZE = 16  # the first octave of a picture of 32 px or more is at least this big
+MIN_FINAL_SIZE = 8  # small enough for the fixed inputs of MNIST-sized models (28 px)
 MAX_FINAL_SIZE = 1024
 MAX_TOTAL_STEPS = 2000
 MAX_VARIANTS = 8
 SCHEDULE_FIELDS = ("steps_per_octave", "octaves", "upscale_factor", "final_size")
 
 Problem = tuple[str, str]  # (field, message)
+
+
+def min_first_octave(final_size: int) -> int:
+    """The smallest first octave allowed: MIN_OCTAVE_SIZE, or half the final size for small pictures
+    (a 28 px model input gets a 14 px first octave at least)."""
+    return min(MIN_OCTAVE_SIZE, int(final_size) // 2)
 
 
 class SettingsError(ValueError):
@@ -41,7 +48,7 @@ class Method:
     parameterization: str = "pixels"
     optimizer: str = "rms"
     transforms: str = "none"
-    raw_input: bool = False
+    preprocessing: str = "model"
 
 
 @dataclass(frozen=True)
@@ -65,7 +72,7 @@ class RenderSettings:
     final_size: int = 160
     seed: int = 0
     snapshot_stride: int = 1
-    raw_input: bool = False
+    preprocessing: str = "model"
     objective: Objective = CHANNEL
     parameterization: str = "pixels"
     optimizer: str = "rms"
@@ -85,10 +92,10 @@ class RenderSettings:
         check.whole("octaves", 1, 20)
         check.number("upscale_factor", 1.0, 2.0)
         check.number("step_size", 1e-4, 1000.0)
-        check.whole("final_size", MIN_OCTAVE_SIZE, MAX_FINAL_SIZE)
+        check.whole("final_size", MIN_FINAL_SIZE, MAX_FINAL_SIZE)
         check.whole("seed", 0, 2**32 - 1)
         check.whole("snapshot_stride", 1, 10_000)
-        check.switch("raw_input")
+        check.part("preprocessing", PREPROCESSINGS)
         check.part("parameterization", PARAMETERIZATIONS)
         check.part("optimizer", OPTIMIZERS)
         check.part("transforms", TRANSFORMS)
@@ -117,11 +124,11 @@ class RenderSettings:
 
     def _schedule_problems(self) -> list[Problem]:
         problems = []
-        first = self.octave_sizes[0]
-        if first < MIN_OCTAVE_SIZE:
+        first, smallest = self.octave_sizes[0], min_first_octave(self.final_size)
+        if first < smallest:
             problems.append(("octaves",
                              f"final_size / upscale_factor ** octaves gives a first octave of {first} px; it must "
-                             f"be at least {MIN_OCTAVE_SIZE} px: raise final_size or lower octaves or upscale_factor"))
+                             f"be at least {smallest} px: raise final_size or lower octaves or upscale_factor"))
         if self.total_steps > MAX_TOTAL_STEPS:
             problems.append(("steps_per_octave", f"steps_per_octave x octaves = {self.total_steps}; at most "
                                                  f"{MAX_TOTAL_STEPS} steps are allowed"))
@@ -142,7 +149,7 @@ class RenderSettings:
     @property
     def method(self) -> "Method":
         """The parts of the settings that change the compiled step."""
-        return Method(self.objective, self.parameterization, self.optimizer, self.transforms, self.raw_input)
+        return Method(self.objective, self.parameterization, self.optimizer, self.transforms, self.preprocessing)
 
     @property
     def total_steps(self) -> int:
@@ -191,11 +198,6 @@ class _Checker:
         elif not low <= value <= high:
             self.problems.append((name, f"{name} must be between {low} and {high}; got {value}"))
 
-    def switch(self, name: str) -> None:
-        value = getattr(self.settings, name)
-        if not isinstance(value, bool):
-            self.problems.append((name, f"{name} must be True or False; got {value!r}"))
-
     def part(self, name: str, registry: Mapping[str, Part]) -> None:
         value = getattr(self.settings, name)
         if value not in registry:
@@ -207,16 +209,16 @@ PRESETS: dict[str, dict[str, object]] = {
     # and a pre-activation warm-up that rescues filters the classic method leaves dead. 6 steps per
     # octave: half of 0.2's 12, for 0.23x classic's time at the same robustness (bench_quality.py).
     "robust": dict(steps_per_octave=6, octaves=5, upscale_factor=1.4, step_size=1.0, final_size=412,
-                   raw_input=False, objective="channel", parameterization="fourier", optimizer="adam",
+                   preprocessing="model", objective="channel", parameterization="fourier", optimizer="adam",
                    transforms="standard", warmup_steps=6, variants=1),
     # A good deep-layer picture in a few seconds on two CPU cores: plain pixels, the classic step.
     "quick": dict(steps_per_octave=10, octaves=5, upscale_factor=1.2, step_size=2.0, final_size=160,
-                  raw_input=False, objective="channel", parameterization="pixels", optimizer="rms",
+                  preprocessing="model", objective="channel", parameterization="pixels", optimizer="rms",
                   transforms="none", warmup_steps=10, variants=1),
     # The Keras conv_filter_visualization.py script: 79 px start, 9 upscalings of 1.2x, 15 steps each.
     # It feeds raw pixels to the network, without the model's own preprocessing.
     "classic": dict(steps_per_octave=15, octaves=9, upscale_factor=1.2, step_size=1.0, final_size=412,
-                    raw_input=True, objective="channel", parameterization="pixels", optimizer="rms",
+                    preprocessing="raw", objective="channel", parameterization="pixels", optimizer="rms",
                     transforms="none", warmup_steps=0, variants=1),
 }
 DEFAULT_PRESET = "robust"
@@ -243,3 +245,34 @@ def _same(key: str, value: object, preset_value: object) -> bool:
     """Equal settings values (objectives compared as text: "channel" is the Objective channel)."""
     return str(value) == str(preset_value) if key == "objective" else value == preset_value
 
+
+
+def fit_to_input_size(settings: RenderSettings, size: int) -> RenderSettings:
+    """Settings for a model that only takes `size` x `size` images (use min(height, width)).
+
+    Bigger settings are scaled down: final_size becomes `size`, octaves drop until the first octave
+    is at least min(MIN_OCTAVE_SIZE, size) (one octave at least), and steps_per_octave grows so the
+    total number of steps stays about the same (rounded up). Settings already at or below `size`
+    are returned unchanged.
+    """
+    size = int(size)
+    if settings.final_size <= size:
+        return settings
+    smallest = min(MIN_OCTAVE_SIZE, size)
+    octaves = next((count for count in range(settings.octaves, 0, -1)
+                    if int(size / settings.upscale_factor ** count) >= smallest), 1)
+    steps = min(math.ceil(settings.total_steps / octaves), MAX_TOTAL_STEPS // octaves)
+    return settings.with_changes(final_size=size, octaves=octaves, steps_per_octave=steps)
+
+
+LEGACY_RAW_INPUT = "raw_input"  # featviz 0.3 stored this switch; the "preprocessing" choice replaced it
+
+
+def upgrade_legacy_settings(values: Mapping[str, object]) -> dict[str, object]:
+    """Settings values (e.g. read from an atlas index) with old keys mapped to today's fields:
+    raw_input False -> preprocessing "model", True -> preprocessing "raw"."""
+    upgraded = dict(values)
+    if LEGACY_RAW_INPUT in upgraded:
+        raw = upgraded.pop(LEGACY_RAW_INPUT)
+        upgraded.setdefault("preprocessing", "raw" if raw else "model")
+    return upgraded

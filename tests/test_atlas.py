@@ -381,3 +381,33 @@ def test_atlas_is_short_for_atlas_build(capsys, tmp_path):
     with pytest.raises(SystemExit):
         main(["atlas"])
     assert "build" in capsys.readouterr().err
+
+
+# --- atlases of featviz 0.3 (raw_input instead of preprocessing) -----------------------------------
+
+def test_an_atlas_with_the_legacy_raw_input_still_matches_and_resumes(capsys, tmp_path, full_atlas):
+    legacy = tmp_path / "legacy"
+    shutil.copytree(full_atlas, legacy)
+    text = (legacy / "index.json").read_text(encoding="utf-8")
+    assert text.count('"preprocessing": "model"') > 1
+    (legacy / "index.json").write_text(text.replace('"preprocessing": "model"', '"raw_input": false'), encoding="utf-8")
+    atlas = open_atlas(legacy)
+    assert atlas.settings["preprocessing"] == "model" and "raw_input" not in atlas.settings
+    settings = preset("robust", model="tiny", layer="block2_conv1", filter=3, **TINY_OVERRIDES)
+    assert atlas.match(settings) is atlas.entry("block2_conv1", 3)
+    assert atlas.match(settings.with_changes(preprocessing="raw")) is None
+    code, out, err = atlas_cli(capsys, legacy)  # resuming compares the legacy index with today's settings
+    assert code == 0, err
+    assert "nothing left to do" in out
+    raw = json.loads(text.replace('"preprocessing": "model"', '"raw_input": true'))
+    (legacy / "index.json").write_text(json.dumps(raw), encoding="utf-8")
+    assert open_atlas(legacy).settings["preprocessing"] == "raw"
+
+
+def test_the_shipped_atlas_matches_the_default_preset():
+    from featviz_core.settings import DEFAULT_PRESET
+
+    atlas = open_atlas(REPOSITORY / "atlas" / "vgg16-offline")
+    assert "raw_input" not in atlas.settings and atlas.preset == DEFAULT_PRESET
+    (layer, index), entry = atlas.items[0]
+    assert atlas.match(preset(DEFAULT_PRESET, model="vgg16-offline", layer=layer, filter=index)) is entry

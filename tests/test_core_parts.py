@@ -28,7 +28,8 @@ def rendered(tiny_model, **changes) -> None:
 
 
 def test_every_registry_entry_names_an_implementation():
-    for registry in (parts.TERMS, parts.PARAMETERIZATIONS, parts.TRANSFORMS, parts.OPTIMIZERS, parts.START_IMAGES):
+    for registry in (parts.TERMS, parts.PARAMETERIZATIONS, parts.TRANSFORMS, parts.OPTIMIZERS, parts.START_IMAGES,
+                     parts.PREPROCESSINGS):
         for name, part in registry.items():
             assert part.name == name and part.help and part.load() is not None
     assert {part.role for part in parts.TERMS.values()} == {"target", "penalty", "group"}
@@ -52,6 +53,11 @@ def test_every_transform_renders(tiny_model, name):
 @pytest.mark.parametrize("name", list(parts.START_IMAGES))
 def test_every_start_image_renders(tiny_model, name):
     rendered(tiny_model, start=name, start_photo=photo_bytes() if name == "photo" else None)
+
+
+@pytest.mark.parametrize("name", list(parts.PREPROCESSINGS))
+def test_every_preprocessing_renders(tiny_model, name):
+    rendered(tiny_model, preprocessing=name)
 
 
 def objective_using(name: str) -> dict[str, object]:

@@ -10,6 +10,7 @@ import pytest
 from featviz_core.models import LayerInfo
 from featviz_core.settings import (
     MAX_TOTAL_STEPS,
+    MIN_FINAL_SIZE,
     MIN_OCTAVE_SIZE,
     PRESETS,
     RenderSettings,
@@ -52,13 +53,13 @@ INVALID = [
     ({"step_size": math.nan}, "step_size"),
     ({"step_size": -1.0}, "step_size"),
     ({"step_size": math.inf}, "step_size"),
-    ({"final_size": MIN_OCTAVE_SIZE - 1}, "final_size"),
+    ({"final_size": MIN_FINAL_SIZE - 1}, "final_size"),
     ({"final_size": 5000}, "final_size"),
     ({"seed": -1}, "seed"),
     ({"seed": 2**32}, "seed"),
     ({"snapshot_stride": 0}, "snapshot_stride"),
-    ({"raw_input": "yes"}, "raw_input"),
-    ({"raw_input": 1}, "raw_input"),
+    ({"preprocessing": "yes"}, "preprocessing"),
+    ({"preprocessing": True}, "preprocessing"),
 ]
 
 
@@ -159,7 +160,7 @@ def test_classic_preset_has_the_keras_script_numbers():
     assert classic.step_size == 1.0
     assert classic.upscale_factor == 1.2
     assert classic.total_steps == 135
-    assert classic.raw_input is True  # the script fed raw pixels to VGG16
+    assert classic.preprocessing == "raw"  # the script fed raw pixels to VGG16
 
 
 @pytest.mark.parametrize("name", list(PRESETS))
@@ -180,3 +181,49 @@ def test_preset_overrides_and_errors():
         preset("fancy")
     with pytest.raises(ValueError, match=r"^steps_per_octave\b"):
         preset("classic", steps_per_octave=0)
+
+
+# --- fitting a preset to a model's fixed input size ---------------------------------------------
+
+@pytest.mark.parametrize("name, size, octaves, steps", [
+    ("quick", 28, 3, 17),  # 28 / 1.2**3 = 16.2 px first octave; 50 steps -> ceil(50 / 3)
+    ("robust", 28, 1, 30),  # 28 / 1.4 = 20 px; two octaves would start at 14 px
+    ("robust", 64, 4, 8),
+    ("classic", 32, 3, 45),
+    ("quick", 18, 1, 50),  # one octave even below 16 px: 15 px
+    ("quick", 8, 1, 50),
+])
+def test_fit_to_input_size(name, size, octaves, steps):
+    from featviz_core.settings import fit_to_input_size
+
+    before = preset(name, layer="conv1")
+    fitted = fit_to_input_size(before, size)
+    assert (fitted.final_size, fitted.octaves, fitted.steps_per_octave) == (size, octaves, steps)
+    assert before.total_steps <= fitted.total_steps < before.total_steps + octaves
+    assert fitted.octave_sizes[0] >= min(MIN_OCTAVE_SIZE, size) or octaves == 1
+    assert fitted.with_changes(final_size=before.final_size, octaves=before.octaves,
+                               steps_per_octave=before.steps_per_octave) == before  # nothing else changes
+
+
+def test_fit_to_input_size_keeps_settings_that_already_fit():
+    from featviz_core.settings import fit_to_input_size
+
+    small = preset("quick", final_size=96)
+    assert fit_to_input_size(small, 96) is small and fit_to_input_size(small, 224) is small
+    with pytest.raises(ValueError, match="final_size"):
+        fit_to_input_size(small, MIN_FINAL_SIZE - 1)
+
+
+def test_small_final_sizes_allow_a_first_octave_of_half_their_size():
+    assert RenderSettings(final_size=28, octaves=3, upscale_factor=1.2).octave_sizes[0] == 16
+    assert RenderSettings(final_size=20, octaves=1, upscale_factor=1.4).octave_sizes == (14,)
+    with pytest.raises(ValueError, match=r"first octave of 9 px; it must be at least 10 px"):
+        RenderSettings(final_size=20, octaves=3, upscale_factor=1.3)
+
+
+def test_legacy_raw_input_maps_to_a_preprocessing():
+    from featviz_core.settings import upgrade_legacy_settings
+
+    assert upgrade_legacy_settings({"raw_input": False, "seed": 1}) == {"preprocessing": "model", "seed": 1}
+    assert upgrade_legacy_settings({"raw_input": True}) == {"preprocessing": "raw"}
+    assert upgrade_legacy_settings({"preprocessing": "unit"}) == {"preprocessing": "unit"}

@@ -23,9 +23,9 @@ def test_every_advanced_field_is_a_core_field_and_every_preset_field_has_a_widge
 
 
 def test_url_values_are_parsed_and_bad_ones_named():
-    values, problems = urlstate.read({"model": "tiny", "filter": "12", "final_size": "96", "raw_input": "true",
+    values, problems = urlstate.read({"model": "tiny", "filter": "12", "final_size": "96", "preprocessing": "raw",
                                       "step_size": "0.5", "octaves": "x", "start": "plasma", "preset": "fancy"})
-    assert values == {"model": "tiny", "filter": 12, "final_size": 96, "raw_input": True, "step_size": 0.5}
+    assert values == {"model": "tiny", "filter": 12, "final_size": 96, "preprocessing": "raw", "step_size": 0.5}
     assert len(problems) == 3 and problems[0].startswith("preset must be one of")
     assert problems[1].startswith("octaves must be a whole number")
     assert "start must be one of noise, gray, gradient" in problems[2]
@@ -36,7 +36,7 @@ def test_every_settings_problem_is_placed_next_to_its_control():
     with pytest.raises(SettingsError) as caught:
         RenderSettings(final_size=5, objective="chanel", start="photo", snapshot_stride=0)
     problems = sidebar.problems_by_field(caught.value)
-    assert problems["final_size"] == ["final_size must be between 16 and 1024; got 5"]
+    assert problems["final_size"] == ["final_size must be between 8 and 1024; got 5"]
     assert problems["objective"][0].startswith("objective: unknown term 'chanel'")
     assert problems["start"][0].startswith("start_photo is required")
     assert problems["general"][0].startswith("snapshot_stride must be")  # no widget: shown under the form

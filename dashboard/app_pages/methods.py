@@ -36,8 +36,8 @@ def method_caption(name: str, settings: RenderSettings) -> str:
     pieces = [settings.parameterization, settings.optimizer]
     if settings.objective.single_target != "channel":
         pieces.insert(0, str(settings.objective))
-    if settings.raw_input:
-        pieces.append("raw pixels")
+    if settings.preprocessing != "model":
+        pieces.append("raw pixels" if settings.preprocessing == "raw" else f"{settings.preprocessing} input")
     if settings.transforms != "none":
         pieces.append(f"{settings.transforms} transforms")
     if settings.warmup_steps:
