@@ -117,6 +117,16 @@ def build_parser() -> argparse.ArgumentParser:
     merge.add_argument("sources", type=Path, nargs="+")
     info = atlas_commands.add_parser("info", help="what an atlas holds, per layer")
     info.add_argument("folder", type=Path)
+
+    examples = commands.add_parser("examples", help="the image patches of an image set that excite filters most")
+    examples.add_argument("model")
+    examples.add_argument("layer")
+    examples.add_argument("--filters", default="0-7", help="filter indices, e.g. 0-63 or 1,5,9 (default 0-7)")
+    examples.add_argument("--images", type=Path,
+                          help="a folder or a .zip of images (default: the photos bundled with scikit-image)")
+    examples.add_argument("--top", type=int, default=9, help="patches per filter, best first (default 9)")
+    examples.add_argument("-o", "--output", type=Path, required=True, help="PNG sheet to write")
+    examples.add_argument("--json", type=Path, help="also write the examples (image, box, activation) as JSON")
     return parser
 
 
@@ -354,7 +364,49 @@ def _atlas_info(args: argparse.Namespace) -> None:
         print(f"{layer.name:<28} {len(rendered):>5}/{layer.filters:<5} rendered {dead:>5} dead")
 
 
-COMMANDS = {"layers": command_layers, "render": command_render, "gallery": command_gallery, "atlas": command_atlas}
+def command_examples(args: argparse.Namespace) -> None:
+    """`featviz examples MODEL LAYER`: the top patches of an image set per filter, as a PNG sheet (and JSON)."""
+    import json
+
+    from .image_sets import image_set_from_folder, image_set_from_zip, sample_image_set
+
+    filters = parse_filter_range(args.filters)
+    if args.top < 1:
+        raise CliError("--top must be at least 1")
+    if args.images is None:
+        image_set = sample_image_set()
+    elif args.images.is_dir():
+        image_set = image_set_from_folder(args.images)
+    elif args.images.is_file():
+        image_set = image_set_from_zip(_read_file(args.images), args.images.name)
+    else:
+        raise CliError(f"--images: no such folder or zip file: {args.images}")
+    from .examples import examples_json, examples_sheet, layer_examples
+    from .imaging import png_bytes
+    from .models import load_model
+
+    loaded = load_model(args.model)
+    layer = next((info for info in loaded.layers if info.name == args.layer), None)
+    if layer is None:
+        raise CliError(f"{loaded.name} has no layer {args.layer!r}: run `featviz layers {args.model}`")
+    if max(filters) >= layer.filters:
+        raise CliError(f"{args.layer} has {layer.filters} filters (0-{layer.filters - 1}); got filter {max(filters)}")
+    bar = ProgressBar(f"{args.layer} examples", len(image_set.images))
+    try:
+        result = layer_examples(loaded, args.layer, image_set, top=args.top,
+                                progress=lambda done, total: bar.draw(done, "images"))
+    finally:
+        bar.finish()
+    _write_file(args.output, png_bytes(examples_sheet(image_set, result, filters)))
+    if args.json:
+        _write_file(args.json, (json.dumps(examples_json(image_set, result, filters), indent=1) + "\n").encode())
+    skipped = f", {len(image_set.skipped)} files skipped" if image_set.skipped else ""
+    print(f"wrote {args.output}: top {args.top} of {len(image_set.images)} images{skipped} for {len(filters)} filters "
+          f"of {args.layer} in {result.seconds:.1f} s ({result.images_per_second:.1f} images/s)")
+
+
+COMMANDS = {"layers": command_layers, "render": command_render, "gallery": command_gallery, "atlas": command_atlas,
+            "examples": command_examples}
 
 
 def _is_usage_error(error: Exception) -> bool:
