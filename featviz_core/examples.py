@@ -229,6 +229,7 @@ def layer_examples(loaded: LoadedModel, layer: str, image_set: ImageSet, top: in
     channels = int(loaded.model.inputs[0].shape[-1])
     fixed = fixed_input_size(loaded.model)
     filters = int(network.outputs[0].shape[-1])
+    wants_list = isinstance(network.input, (list, tuple))  # called as built: no Keras structure warning
     total = len(image_set.images)
     shapes = [working_size(image.pixels.shape, fixed, size) for image in image_set.images]
     maxima = np.full((total, filters), -np.inf, dtype=np.float32)
@@ -245,7 +246,8 @@ def layer_examples(loaded: LoadedModel, layer: str, image_set: ImageSet, top: in
             chunk = indices[first:first + max(1, batch)]
             pixels = np.stack([match_channels(_working_pixels(image_set.images[i].pixels, shape), channels)
                                for i in chunk]).astype(np.float32)
-            output = network(preprocess(tf.constant(pixels)), training=False)
+            batch_input = preprocess(tf.constant(pixels))
+            output = network([batch_input] if wants_list else batch_input, training=False)
             if len(output.shape) == 4:
                 rows, columns = int(output.shape[1]), int(output.shape[2])
                 flat = tf.reshape(output, (len(chunk), rows * columns, filters))
