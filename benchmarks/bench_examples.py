@@ -34,7 +34,7 @@ def main() -> None:
     parser.add_argument("--model", default="vgg16-offline")
     parser.add_argument("--layers", default="block1_conv2,block3_conv3,block5_conv3")
     parser.add_argument("--images", help="a folder of images (default: the scikit-image samples)")
-    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--batch", type=int, default=2)
     parser.add_argument("--top", type=int, default=9)
     args = parser.parse_args()
 

@@ -18,6 +18,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 import model_choice
+import model_upload
 import server
 from featviz_core.atlas import AtlasEntry
 from featviz_core.catalog import ModelLoadError
@@ -119,7 +120,7 @@ def _render_job(settings: RenderSettings, filters: Sequence[int]) -> Job:
 
     def work(job: Job) -> list[Result]:
         if not shelf.loaded(settings.model):
-            job.phase = (f"Starting TensorFlow and loading {settings.model} (the first live render since the "
+            job.phase = (f"Starting TensorFlow and loading {model_upload.short_name(settings.model)} (the first live render since the "
                          "server started; pictures from the atlas need neither)...")
         loaded = shelf.get(settings.model)
         from featviz_core import ascent

@@ -1,5 +1,5 @@
-"""Server-wide resources, shared by every session: the result store, the render line, the model shelf
-and the atlases. None of them imports TensorFlow; the shelf loads it on the first live render.
+"""Server-wide resources, shared by every session: the result store, the render line, the model shelf,
+the dataset examples and the atlases. None of them imports TensorFlow; the shelf loads it on the first live render.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from featviz_core.atlas import Atlas, AtlasEntry, default_atlas_folders, find_atlases
 from featviz_core.settings import RenderSettings
+from examples_shelf import ExamplesShelf
 from model_shelf import ModelShelf
 from render_queue import RenderQueue
 from store import FigureStore, ResultStore
@@ -35,6 +36,11 @@ def line() -> RenderQueue:
 @st.cache_resource(show_spinner=False)
 def shelf() -> ModelShelf:
     return ModelShelf()
+
+
+@st.cache_resource(show_spinner=False)
+def examples() -> ExamplesShelf:
+    return ExamplesShelf()
 
 
 @st.cache_resource(show_spinner=False, ttl=ATLAS_RECHECK_S)

@@ -18,12 +18,13 @@ import streamlit as st
 
 import fields
 import model_choice
+import model_upload
 import server
 import sidebar_state as state
 from featviz_core import catalog
 from featviz_core.atlas import Atlas, AtlasLayer
 from featviz_core.catalog import ModelLoadError
-from featviz_core.settings import PRESETS, RenderSettings, SettingsError
+from featviz_core.settings import PRESETS, RenderSettings, SettingsError, fit_to_input_size
 from sidebar_state import CUSTOM, field_key, request  # noqa: F401  (pages ask the sidebar through here)
 
 PREFERRED_LAYER = "block5_conv3"
@@ -32,6 +33,12 @@ PRESET_NOTES = {
     "robust": "Modern (Lucid-style): Fourier image, Adam, jitter; fewer dead filters.",
     "classic": "The original Keras script: 135 steps up to 412 px, about 1.5 min on a CPU.",
     CUSTOM: "Your own numbers.",
+}
+
+CHANNEL_NOTES = {
+    1: ":material/filter_b_and_w: Grayscale input: the pictures show the one channel the model sees, in gray.",
+    4: ":material/layers: {channels}-channel input: the pictures show the first three channels as RGB; "
+       "the others are held at mid-gray.",
 }
 
 _SELECTION = "_sidebar_selection"
@@ -47,6 +54,8 @@ class ModelInfo:
     description: str
     layers: tuple[AtlasLayer, ...]
     atlas: Atlas | None = None
+    input_size: tuple[int, int] | None = None  # a model that takes one image size only
+    channels: int = 3
 
 
 @dataclass(frozen=True)
@@ -96,7 +105,7 @@ def model_info(name: str) -> ModelInfo:
     with st.spinner(f"Starting TensorFlow and loading {name} (once per server)..."):
         loaded = server.shelf().get(name)
     layers = tuple(AtlasLayer(info.name, info.filters, info.kind, info.block) for info in loaded.layers)
-    return ModelInfo(name, loaded.description, layers)
+    return ModelInfo(name, loaded.description, layers, input_size=loaded.input_size, channels=loaded.channels)
 
 
 def _load_model() -> ModelInfo | None:
@@ -121,12 +130,17 @@ def _clear_model_note() -> None:
 def _model_control(loaded: ModelInfo) -> None:
     names = catalog.model_names()
     names += [name for name in server.atlases()[0] if name not in names]  # an atlas of a model file
+    names += [name for name in model_upload.uploaded_models() if name not in names]
     if loaded.name not in names:
-        names.append(loaded.name)  # a .keras file given through $FEATVIZ_MODEL
+        names.append(loaded.name)  # a .keras file given through $FEATVIZ_MODEL or a link
     st.selectbox("Model", names, key="model", on_change=_clear_model_note, persist_state="session",
-                 format_func=lambda name: f"{name} · atlas" if server.atlas_of(name) else name,
+                 format_func=lambda name: f"{name} · atlas" if server.atlas_of(name) else model_upload.label(name),
                  help="\n\n".join(f"**{name}**: {catalog.describe(name)}" for name in catalog.model_names())
                  + "\n\n**atlas**: precomputed pictures of this model open at once.")
+    uploaded = model_upload.upload_control()
+    if uploaded is not None:
+        request(model=uploaded, layer="")  # its default layer, without a note that the old one is missing
+        st.rerun()
     note = st.session_state.get(_MODEL_NOTE)
     if note:
         failed, fallback, reason = note
@@ -134,6 +148,8 @@ def _model_control(loaded: ModelInfo) -> None:
                    icon=":material/wifi_off:")
         st.caption("Details", help=reason)
     st.caption(loaded.description)
+    if loaded.channels != 3:
+        st.caption(CHANNEL_NOTES[min(loaded.channels, 4)].format(channels=loaded.channels))
     if loaded.atlas is not None:
         atlas = loaded.atlas
         st.caption(f":material/photo_library: Atlas: {atlas.count} precomputed pictures ({atlas.preset} preset, "
@@ -206,6 +222,8 @@ def _validate(loaded: ModelInfo, layer: AtlasLayer) -> tuple[RenderSettings | No
         settings = RenderSettings(model=loaded.name, layer=layer.name, filter=int(st.session_state["filter"]),
                                   **{**state.hidden_preset_values(), **state.field_values()})  # type: ignore[arg-type]
         settings.check_layer(loaded.layers)
+        if loaded.input_size is not None:
+            settings = fit_to_input_size(settings, min(loaded.input_size))
     except SettingsError as error:
         return None, problems_by_field(error)
     return settings, {}
@@ -225,7 +243,7 @@ def _show(problems: Problems, where: str) -> None:
         st.error(message, icon=":material/error:")
 
 
-def _preset_control(settings: RenderSettings | None) -> None:
+def _preset_control(settings: RenderSettings | None, loaded: ModelInfo) -> None:
     options = [*PRESETS, CUSTOM]
     st.selectbox("Preset", options, key="preset", on_change=state.on_preset_change, persist_state="session",
                  help="Named settings for the ascent; change any advanced number and this becomes custom.")
@@ -233,6 +251,9 @@ def _preset_control(settings: RenderSettings | None) -> None:
     if settings is not None:
         sizes = " → ".join(str(size) for size in settings.octave_sizes)
         lines.append(f"{settings.total_steps} steps at {sizes} px, shown at {settings.final_size} px.")
+    if loaded.input_size is not None:
+        height, width = loaded.input_size
+        lines.append(f"Fitted to the model's fixed {height}×{width} input.")
     st.caption(" ".join(line for line in lines if line))
 
 
@@ -272,7 +293,7 @@ def _controls(loaded: ModelInfo) -> Selection:
     settings, problems = _validate(loaded, layer)
     _show(problems, "layer")
     _show(problems, "filter")
-    _preset_control(settings)
+    _preset_control(settings, loaded)
     _advanced_controls(problems)
     _show(problems, "general")
     for line in state.take_url_problems():

@@ -8,6 +8,7 @@ import numpy as np
 import streamlit as st
 
 import charts
+import model_upload
 import renders
 from featviz_core import imaging
 from featviz_core.results import Result
@@ -121,7 +122,7 @@ def animation_gif(key: str, _result: Result) -> bytes:
 
 
 def file_stem(settings: RenderSettings) -> str:
-    return f"featviz_{settings.model}_{settings.layer}_f{settings.filter}_{settings.start}".replace("/", "_")
+    return f"featviz_{model_upload.short_name(settings.model)}_{settings.layer}_f{settings.filter}_{settings.start}".replace("/", "_")
 
 
 def downloads(result: Result, key: str, animation: bool = True) -> None:

@@ -62,7 +62,9 @@ def model_names() -> list[str]:
 def describe(name: str) -> str:
     """The registered description of a model, or a generic one for a model file."""
     entry = ENTRIES.get(name)
-    return entry.description if entry else f"Your Keras model from {name} (pixels fed 0..255 unless you choose an input preprocessing)."
+    if entry:
+        return entry.description
+    return f"Your Keras model {Path(name).name} (pixels fed 0..255 unless you choose an input preprocessing)."
 
 
 def offline_weights_path() -> Path:

@@ -6,7 +6,10 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
+
+if TYPE_CHECKING:
+    import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -127,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     examples.add_argument("--top", type=int, default=9, help="patches per filter, best first (default 9)")
     examples.add_argument("-o", "--output", type=Path, required=True, help="PNG sheet to write")
     examples.add_argument("--json", type=Path, help="also write the examples (image, box, activation) as JSON")
+    examples.add_argument("--pictures", action="store_true",
+                          help="put each filter's optimized picture (default preset) first in its row: from an "
+                               "atlas that has it, else rendered")
     return parser
 
 
@@ -397,12 +403,39 @@ def command_examples(args: argparse.Namespace) -> None:
                                 progress=lambda done, total: bar.draw(done, "images"))
     finally:
         bar.finish()
-    _write_file(args.output, png_bytes(examples_sheet(image_set, result, filters)))
+    pictures = optimized_pictures(loaded, args.layer, filters) if args.pictures else None
+    _write_file(args.output, png_bytes(examples_sheet(image_set, result, filters, pictures=pictures)))
     if args.json:
         _write_file(args.json, (json.dumps(examples_json(image_set, result, filters), indent=1) + "\n").encode())
     skipped = f", {len(image_set.skipped)} files skipped" if image_set.skipped else ""
     print(f"wrote {args.output}: top {args.top} of {len(image_set.images)} images{skipped} for {len(filters)} filters "
           f"of {args.layer} in {result.seconds:.1f} s ({result.images_per_second:.1f} images/s)")
+
+
+def optimized_pictures(loaded, layer: str, filters: Sequence[int]) -> dict[int, np.ndarray]:
+    """Each filter's picture with the default preset (fitted to a fixed input size): an atlas' when it has
+    exactly these settings, else rendered in batches."""
+    from .ascent import batch_limit, render_batch
+    from .atlas import default_atlas_folders, find_atlases
+    from .settings import DEFAULT_PRESET, fit_to_input_size, preset
+
+    settings = preset(DEFAULT_PRESET, model=loaded.name, layer=layer)
+    if loaded.input_size is not None:
+        settings = fit_to_input_size(settings, min(loaded.input_size))
+    pictures = {}
+    for atlas in find_atlases(default_atlas_folders())[0]:
+        for index in filters:
+            entry = atlas.match(settings.with_changes(filter=index))
+            if entry is not None and index not in pictures:
+                pictures[index] = entry.image()
+    missing = [index for index in filters if index not in pictures]
+    for first in range(0, len(missing), batch_limit(settings)):
+        chunk = missing[first:first + batch_limit(settings)]
+        bar = ProgressBar(f"pictures {chunk[0]}-{chunk[-1]}", settings.total_steps)
+        pictures.update((result.settings.filter, result.image) for result in render_batch(
+            settings, chunk, loaded, on_progress=lambda event: bar(event.step, float(event.losses.mean()))))
+        bar.finish()
+    return pictures
 
 
 COMMANDS = {"layers": command_layers, "render": command_render, "gallery": command_gallery, "atlas": command_atlas,

@@ -24,7 +24,7 @@ from .models import LoadedModel, feature_model, fixed_input_size
 
 WORKING_SIZE = 224  # shorter side of each image as the network sees it (models without a fixed input size)
 MAX_ASPECT = 4  # longer side at most this many times the shorter one
-BATCH = 8
+BATCH = 2  # images per pass: block5_conv3 peaks at +230 MB (8 at once: +490 MB) and runs no slower (bench_examples.py)
 
 Progress = Callable[[int, int], None]
 

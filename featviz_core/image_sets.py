@@ -1,4 +1,4 @@
-"""Image sets for dataset examples: the photos bundled with scikit-image, a folder, or a zip upload.
+"""Image sets for dataset examples: the photos bundled with scikit-image, a folder, a zip or uploaded files.
 
 No TensorFlow here: a set is plain uint8 RGB pixels, decoded like a start photo (EXIF rotation,
 odd modes converted, at most 1024 px a side), with the files that could not be used listed by
@@ -14,7 +14,7 @@ import io
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 from PIL import Image
@@ -63,8 +63,9 @@ class ImageSet:
 class _Collector:
     """Decodes files one at a time into a set, enforcing the set's limits; unusable files are skipped."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, max_bytes: int = MAX_SET_BYTES) -> None:
         self.name = name
+        self.max_bytes = max_bytes
         self.images: list[NamedImage] = []
         self.skipped: list[tuple[str, str]] = []
         self.digest = hashlib.sha256()
@@ -75,8 +76,8 @@ class _Collector:
         """Why no more images are taken, or None."""
         if len(self.images) >= MAX_SET_IMAGES:
             return f"the set already has the maximum of {MAX_SET_IMAGES} images"
-        if self.pixel_bytes >= MAX_SET_BYTES or self.read_bytes >= MAX_SET_BYTES:
-            return f"the set already holds the maximum of {MAX_SET_BYTES // 2**20} MB"
+        if self.pixel_bytes >= self.max_bytes or self.read_bytes >= self.max_bytes:
+            return f"the set already holds the maximum of {self.max_bytes // 2**20} MB"
         return None
 
     def skip(self, name: str, reason: str) -> None:
@@ -154,18 +155,34 @@ def _folder_files(root: Path) -> Iterator[Path]:
 
 def image_set_from_zip(data: bytes, name: str) -> ImageSet:
     """The image files inside a zip archive (sorted by path, hidden entries and folders ignored)."""
+    collector = _Collector(name)
+    _add_zip(collector, data, name)
+    return collector.result()
+
+
+def image_set_from_files(files: Sequence[tuple[str, bytes]], name: str, max_bytes: int = MAX_SET_BYTES) -> ImageSet:
+    """Uploaded files (name, bytes): images are taken as they are, zips are opened (their entries named
+    "archive.zip/path"), anything else is skipped; at most `max_bytes` of pixels are kept."""
+    collector = _Collector(name, max_bytes)
+    for file_name, data in files:
+        if PurePosixPath(file_name).suffix.lower() == ".zip":
+            _add_zip(collector, data, file_name, prefix=f"{file_name}/" if len(files) > 1 else "")
+        else:
+            collector.add(file_name, len(data), lambda data=data: data)
+    return collector.result()
+
+
+def _add_zip(collector: _Collector, data: bytes, name: str, prefix: str = "") -> None:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, ValueError) as error:
         raise ImageSetError(f"{name} is not a zip archive ({error}): upload a .zip of image files") from None
-    collector = _Collector(name)
     with archive:
         entries = sorted((info for info in archive.infolist() if not info.is_dir()), key=lambda info: info.filename)
         for info in entries:
             if _hidden(PurePosixPath(info.filename).parts):
                 continue
-            collector.add(info.filename, info.file_size, functools.partial(archive.read, info))
-    return collector.result()
+            collector.add(prefix + info.filename, info.file_size, functools.partial(archive.read, info))
 
 
 def _sample_pixels(name: str) -> np.ndarray:

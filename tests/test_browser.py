@@ -281,3 +281,78 @@ def test_how_it_works_is_illustrated(page, server):
     assert "55 → 66 → 80 px" in page.locator(MAIN).inner_text()
     no_exception_shown(page)
     shot(page, "browser_how_it_works")
+
+
+def _grayscale_digits_model(path: Path) -> Path:
+    """A small untrained (seeded) 28x28 grayscale model with BatchNorm, saved as a .keras file."""
+    import keras
+
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential([keras.Input((28, 28, 1)),
+                              keras.layers.Conv2D(8, 3, activation="relu", name="digits_conv1"),
+                              keras.layers.BatchNormalization(name="digits_bn"),
+                              keras.layers.Conv2D(8, 3, activation="relu", name="digits_conv2"),
+                              keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(10, name="digits_head")],
+                             name="digits")
+    model.save(path)
+    return path
+
+
+def _image_zip(path: Path) -> Path:
+    """Stripes at four angles, two flat colours and one file that is not an image."""
+    import zipfile
+
+    import numpy as np
+    from featviz_core.imaging import png_bytes
+
+    grid = np.mgrid[0:96, 0:96].astype(float)
+    with zipfile.ZipFile(path, "w") as archive:
+        for angle in (0, 45, 90, 135):
+            direction = np.cos(np.radians(angle)) * grid[1] + np.sin(np.radians(angle)) * grid[0]
+            stripes = ((np.sin(direction / 3) > 0) * 255).astype(np.uint8)
+            archive.writestr(f"stripes_{angle}.png", png_bytes(np.repeat(stripes[..., None], 3, axis=2)))
+        for name, colour in (("black", 0), ("white", 255)):
+            archive.writestr(f"{name}.png", png_bytes(np.full((64, 64, 3), colour, np.uint8)))
+        archive.writestr("notes.png", b"this is not an image")
+    return path
+
+
+def test_upload_a_model_render_it_and_find_examples_in_an_image_zip(page, server, tmp_path):
+    page.goto(f"{server}/?{SMALL}&filter=2")
+    settle(page)
+    sidebar = page.locator("[data-testid='stSidebar']")
+    sidebar.get_by_text("Your own model (.keras)").click()
+    uploader = sidebar.locator(".st-key-model_upload [data-testid='stFileUploaderDropzoneInput']")
+    (tmp_path / "notes.keras").write_text("not a model")  # a renamed text file: one line, nothing else breaks
+    uploader.set_input_files(str(tmp_path / "notes.keras"))
+    sidebar.locator("[data-testid='stAlertContentError']").filter(has_text="notes.keras").wait_for()
+    settle(page)
+    lines = sidebar.locator("[data-testid='stAlertContentError']").inner_text().splitlines()
+    assert [line for line in lines if line.strip() not in ("", "error")] == [  # "error" is the icon's name
+        "notes.keras is not a readable .keras file (not a zip archive: truncated, or not saved by Keras): "
+        "save it again with model.save('name.keras')."]
+    assert page.locator(f"{MAIN} [data-testid='stImage']").count() >= 1  # the page still shows its picture
+    uploader.set_input_files(str(_grayscale_digits_model(tmp_path / "digits.keras")))
+    sidebar.get_by_text("Grayscale input").wait_for()
+    settle(page)
+    assert sidebar.locator("[data-testid='stSelectbox'] input").first.input_value() == "digits.keras (yours)"
+    assert "has no conv layer" not in sidebar.inner_text()
+    assert "Fitted to the model's fixed 28×28 input" in sidebar.inner_text()
+    assert sidebar.locator("[data-testid='stSelectbox'] input").nth(1).input_value().startswith("digits_conv2")
+    page.locator(f"{MAIN} [data-testid='stImage']").filter(has_text="finished picture").wait_for()
+    settle(page)
+    assert "model=" in page.url and "digits.keras" in page.url
+    no_exception_shown(page)
+
+    page.locator(".st-key-examples_source").get_by_text("Your images").click()
+    settle(page)
+    page.locator(".st-key-examples_upload [data-testid='stFileUploaderDropzoneInput']").set_input_files(
+        str(_image_zip(tmp_path / "shapes.zip")))
+    page.locator(MAIN).get_by_text("6 images from shapes.zip · 1 skipped").wait_for()
+    page.locator(MAIN).get_by_role("button", name="Find examples").click()
+    page.locator(MAIN).get_by_text("Where they come from").wait_for()
+    settle(page)
+    captions = page.locator(f"{MAIN} [data-testid='stImage']").all_inner_texts()
+    assert sum(".png" in caption for caption in captions) >= 3  # each patch names its image
+    no_exception_shown(page)
+    shot(page, "browser_your_model_examples")

@@ -15,7 +15,8 @@ from featviz_core import image_sets
 from featviz_core.cli import main
 from featviz_core.examples import (Example, ReceptiveField, examples_json, examples_sheet, layer_examples, patch,
                                    receptive_field)
-from featviz_core.image_sets import (ImageSet, ImageSetError, NamedImage, image_set_from_folder, image_set_from_zip,
+from featviz_core.image_sets import (ImageSet, ImageSetError, NamedImage, image_set_from_files, image_set_from_folder,
+                                     image_set_from_zip,
                                      sample_image_set)
 from featviz_core.models import LoadedModel, feature_model
 
@@ -141,6 +142,20 @@ def test_a_zip_follows_the_same_rules_and_shares_the_identity(tmp_path):
     assert image_set_from_folder(tmp_path / "set").identity == first.identity
     (tmp_path / "set" / "b_good.png").write_bytes(png(grating(90, 32)))
     assert image_set_from_folder(tmp_path / "set").identity != first.identity
+
+
+def test_uploaded_files_take_images_as_they_are_and_open_zips(tmp_path):
+    write_messy_folder(tmp_path / "set")
+    data = zipped(tmp_path / "set")
+    alone = image_set_from_files([("set.zip", data)], "set.zip")
+    assert alone.names == ("b_good.png", "sub/a_inner.jpg") and alone.identity == image_set_from_zip(data, "x").identity
+    mixed = image_set_from_files([("one.png", png(grating(45, 24))), ("set.zip", data), ("two.txt", b"hi")], "3 files")
+    assert mixed.names == ("one.png", "set.zip/b_good.png", "set.zip/sub/a_inner.jpg")
+    assert {name for name, _ in mixed.skipped} == {"two.txt", "set.zip/bad.png", "set.zip/truncated.png",
+                                                   "set.zip/notes.txt"}
+    small = image_set_from_files([(f"{index}.png", png(grating(0, 64))) for index in range(4)], "4 files",
+                                 max_bytes=2 * 64 * 64 * 3)
+    assert len(small) == 2 and all("maximum of" in reason for _, reason in small.skipped)
 
 
 def test_a_file_that_is_not_a_zip_is_an_image_set_error():
@@ -328,6 +343,12 @@ def test_the_cli_reads_a_zip(capsys, tmp_path):
                              "--top", "2", "-o", tmp_path / "out.png")
     assert code == 0, err
     assert "top 2 of 2 images" in out
+    with_pictures = tmp_path / "pictures.png"
+    code, _, err = run_cli(capsys, "examples", "tiny", "block1_conv1", "--filters", "1", "--images", archive,
+                           "--top", "2", "-o", with_pictures, "--pictures")
+    assert code == 0, err
+    assert "pictures 1-1" in err  # the tiny model has no atlas: its picture was rendered
+    assert Image.open(with_pictures).width > Image.open(tmp_path / "out.png").width  # one column more, in front
 
 
 @pytest.mark.parametrize("arguments, fragment", [

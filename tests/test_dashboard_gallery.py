@@ -77,3 +77,24 @@ def test_how_it_works_fills_in_the_current_numbers(monkeypatch):
     assert "block2_conv2" in text and "skipped" in text and "dead" in text
     assert len(plotly_charts(at)) == 1
     assert len(at.main.image) >= 3 + 4  # the start images, and the picture growing over the octaves
+
+
+def test_dataset_examples_under_each_tile_from_one_pass(monkeypatch, renders):
+    from featviz_core import examples
+
+    passes = []
+    real = examples.layer_examples
+    monkeypatch.setattr(examples, "layer_examples", lambda *args, **kwargs: passes.append(args[1]) or real(*args, **kwargs))
+    at = gallery_page(monkeypatch, layer="block2_conv1")
+    at.button(key="gallery_render").click().run()
+    at.toggle(key="gallery_examples").set_value(True).run()
+    no_exceptions(at)
+    assert at.segmented_control(key="examples_source").value == "Sample photos"
+    at.button(key="gallery_find_examples").click().run()
+    no_exceptions(at)
+    assert passes == ["block2_conv1"]  # every filter of the layer scored in one pass
+    strips = [image for image in at.main.image if image.captions[0].startswith(("examples:", "no examples"))]
+    assert len(strips) == 16
+    assert any("images/s" in caption.value for caption in at.main.caption)
+    at.run()  # a rerun finds the layer's examples already there: no second pass
+    assert passes == ["block2_conv1"] and len(at.main.image) == 32

@@ -2,7 +2,9 @@
 
 import streamlit as st
 
+import examples_panel
 import model_choice
+import model_upload
 import renders
 import sidebar
 import uploads
@@ -15,7 +17,7 @@ _LIVE = "_explore_live"
 st.title("What does this filter look for?")
 selection = sidebar.valid_selection()
 settings = selection.settings
-st.caption(f"**{settings.model}** · **{settings.layer}** · filter **{settings.filter}**: the image below is "
+st.caption(f"**{model_upload.short_name(settings.model)}** · **{settings.layer}** · filter **{settings.filter}**: the image below is "
            "grown by gradient ascent to make this filter fire as strongly as it can.")
 
 with st.expander("Start from your photo (DeepDream style)", icon=":material/add_photo_alternate:"):
@@ -96,3 +98,26 @@ if result.variants:
         column.image(image, width="stretch", caption=f"variant {index + 1}")
 views.result_metrics(shown, key)
 views.downloads(result, key, animation=not shown.precomputed)
+
+
+def dataset_examples() -> None:
+    """The real images that excite this filter most, found for the whole layer on demand."""
+    st.subheader("Real images that excite it", divider="gray")
+    if selection.layer.kind == "Dense":
+        st.caption("Dataset examples are for conv layers: pick one in the sidebar.")
+        return
+    image_set = examples_panel.image_set_control()
+    if image_set is None:
+        return
+    st.caption(examples_panel.set_summary(image_set))
+    found = examples_panel.cached_layer(settings, image_set)
+    if found is None and st.button("Find examples", icon=":material/image_search:", key="explore_examples",
+                                   help="Runs every image of the set through the model once and keeps, for every "
+                                        f"filter of {settings.layer}, the {examples_panel.TOP} strongest patches."):
+        found = examples_panel.find_layer(settings, image_set)
+    if found is not None:
+        examples_panel.filter_examples(found, image_set, settings.filter)
+        st.caption(examples_panel.timing_caption(found, image_set))
+
+
+dataset_examples()

@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+import examples_panel
+import model_upload
 import renders
 import sidebar
 import tiles
@@ -27,6 +29,18 @@ first = first_box.number_input("From filter", min_value=0, max_value=layer.filte
 order = order_box.segmented_control("Sort by", tiles.ORDERS, default=tiles.ORDERS[0], key="gallery_order",
                                     required=True, persist_state="session")
 filters = list(range(first, min(first + count, layer.filters)))
+examples = None
+if layer.kind != "Dense" and st.toggle("Dataset examples under each tile", key="gallery_examples",
+                                       help="The real image patches that excite each filter most."):
+    image_set = examples_panel.image_set_control()
+    if image_set is not None:
+        found = examples_panel.cached_layer(settings, image_set)
+        if found is None and st.button("Find examples", icon=":material/image_search:", key="gallery_find_examples",
+                                       help="One pass of the image set through the model scores every filter."):
+            found = examples_panel.find_layer(settings, image_set)
+        if found is not None:
+            examples = (found, image_set)
+            st.caption(examples_panel.timing_caption(found, image_set))
 runs = {str(index): settings.with_changes(filter=index) for index in filters}
 
 
@@ -43,6 +57,9 @@ def grid(items: list[renders.Shown], interactive: bool) -> None:
         for column, item in zip(st.columns(COLUMNS), items[row:row + COLUMNS]):
             column.image(tile(item), width="stretch", caption=tiles.caption(item.result))
             index = item.result.settings.filter
+            if examples is not None:
+                column.image(examples_panel.strip(*examples, index), width="stretch",
+                             caption=examples_panel.strip_caption(examples[0], index))
             if interactive and column.button("Open", key=f"open_{index}", type="tertiary",
                                              icon=":material/open_in_new:", width="stretch"):
                 sidebar.request(filter=index)
@@ -68,7 +85,7 @@ if found:
     summary.markdown(f"**{len(shown)}** of {len(filters)} filters shown · **{dead}** dead ({dead / len(shown):.0%})"
                      + (f" · {precomputed} precomputed in the atlas" if precomputed else ""))
     download.download_button("Collage PNG", lambda: tiles.collage_png([item.result for item in shown]),
-                             icon=":material/download:", file_name=f"featviz_{settings.model}_{layer.name}_collage.png",
+                             icon=":material/download:", file_name=f"featviz_{model_upload.short_name(settings.model)}_{layer.name}_collage.png",
                              mime="image/png", on_click="ignore", key="gallery_collage", width="stretch")
     grid(shown, interactive=True)
 elif not filters:

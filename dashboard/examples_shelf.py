@@ -1,0 +1,69 @@
+"""Dataset examples shared by every session: image sets by content, layer results by (model, layer,
+preprocessing, image set). Both are bounded; a layer's result is small (indices and boxes, no pixels).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Callable, Hashable, TypeVar
+
+if TYPE_CHECKING:
+    from featviz_core.examples import LayerExamples
+    from featviz_core.image_sets import ImageSet
+
+MAX_IMAGE_SETS = 3
+MAX_LAYER_RESULTS = 16
+
+T = TypeVar("T")
+
+
+class _Bounded:
+    """A small LRU map whose values are built once per key (one build at a time)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[Hashable, object] = OrderedDict()
+        self._lock = threading.Lock()  # guards the map, held briefly
+        self._building = threading.Lock()  # one build at a time
+
+    def find(self, key: Hashable) -> object | None:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+            return self._items.get(key)
+
+    def get(self, key: Hashable, build: Callable[[], T]) -> T:
+        found = self.find(key)
+        if found is not None:
+            return found  # type: ignore[return-value]
+        with self._building:  # a second session asking for the same key waits, then finds it
+            found = self.find(key)
+            if found is not None:
+                return found  # type: ignore[return-value]
+            value = build()
+            with self._lock:
+                self._items[key] = value
+                while len(self._items) > self.size:
+                    self._items.popitem(last=False)
+            return value
+
+
+class ExamplesShelf:
+    """Image sets and layer results, each kept for the most recent few."""
+
+    def __init__(self) -> None:
+        self._sets = _Bounded(MAX_IMAGE_SETS)
+        self._layers = _Bounded(MAX_LAYER_RESULTS)
+
+    def image_set(self, key: Hashable, build: Callable[[], "ImageSet"]) -> "ImageSet":
+        return self._sets.get(key, build)
+
+    def layer_key(self, model: str, layer: str, preprocessing: str, image_set: "ImageSet") -> Hashable:
+        return (model, layer, preprocessing, image_set.identity)
+
+    def cached_layer(self, key: Hashable) -> "LayerExamples | None":
+        return self._layers.find(key)  # type: ignore[return-value]
+
+    def layer(self, key: Hashable, build: Callable[[], "LayerExamples"]) -> "LayerExamples":
+        return self._layers.get(key, build)
