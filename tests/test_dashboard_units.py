@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import dashboard_helpers  # noqa: F401  (puts dashboard/ on sys.path)
+from dashboard_helpers import ROOT
 import fields
 import model_choice
 import similarity
@@ -100,3 +101,15 @@ def test_default_model_follows_the_environment_and_the_weights_on_disk(monkeypat
     (tmp_path / "models" / model_choice.IMAGENET_VGG16_FILE).write_bytes(b"weights")
     assert model_choice.default_model() == "vgg16"
     assert model_choice.fallback_for("vgg16-offline") is None
+
+
+def test_the_server_accepts_every_upload_its_widgets_allow():
+    """The server refuses (HTTP 413) any file over server.maxUploadSize, whatever the widget says."""
+    import tomllib
+
+    import examples_panel
+    import uploads
+    from featviz_core.catalog import MAX_MODEL_MB
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["maxUploadSize"] >= max(MAX_MODEL_MB, examples_panel.MAX_SET_MB, uploads.MAX_UPLOAD_MB)
