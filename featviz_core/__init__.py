@@ -12,7 +12,7 @@ from typing import Any
 
 from .memory import limit_heap_arenas
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 limit_heap_arenas()  # before TensorFlow starts its threads: a lower peak memory (see memory.py)
 
 _EXPORTS = {
