@@ -81,7 +81,7 @@ def measure_row(row: Row, filters: list[tuple[str, int]], loaded, meters) -> Non
         began = time.perf_counter()
         result = render(settings, loaded)
         row.seconds[(layer, index)] = time.perf_counter() - began
-        row.qualities.append(meters[layer].measure(result.image, index, result.dead))
+        row.qualities.append(meters[layer].measure(result.measured_image, index, result.dead))
 
 
 def count_dead(preset_name: str, first: int, loaded) -> int:

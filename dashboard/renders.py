@@ -300,7 +300,7 @@ def measure(shown: Shown, where: DeltaGenerator, label: str = "Measuring") -> Qu
 
     def work(job: Job) -> Quality:
         measured = shelf.meter(result.settings.model, result.settings.layer, result.settings.preprocessing).measure(
-            result.image, result.settings.filter, result.dead)
+            result.measured_image, result.settings.filter, result.dead)
         store.put(_figures_key(result), measured)
         return measured
 

@@ -37,8 +37,8 @@ PRESET_NOTES = {
 
 CHANNEL_NOTES = {
     1: ":material/filter_b_and_w: Grayscale input: the pictures show the one channel the model sees, in gray.",
-    4: ":material/layers: {channels}-channel input: the pictures show the first three channels as RGB; "
-       "the others are held at mid-gray.",
+    4: ":material/layers: {channels}-channel input: all {channels} channels are optimized; the pictures show "
+       "the first three as RGB (the PNG download too).",
 }
 
 _SELECTION = "_sidebar_selection"

@@ -25,7 +25,7 @@ from .lean_gradients import lean_conv_gradients
 from .memory import release_freed_memory
 from .models import LoadedModel, fixed_input_size, load_model, pre_activation_model
 from .parts import OPTIMIZERS, PARAMETERIZATIONS, TRANSFORMS
-from .preprocessing import measured_with, preprocess_for, to_model_channels
+from .preprocessing import measured_with, preprocess_for, to_model_channels, working_channels
 from .precision import compute_dtype, with_compute_dtype
 from .results import Progress, Result, Snapshot
 from .settings import Method, RenderSettings
@@ -46,10 +46,9 @@ class AscentStep:
     ReLU output is zero everywhere ("dead") still gets a gradient (tf-keras-vis' ReplaceToLinear).
     `warm` is per image: the warm-up steps, and afterwards any filter that is still dead.
 
-    The optimized image is always RGB, whatever the model's input channels, so parameterizations
-    and transforms are the same for every model; right before the preprocessing it becomes the
-    model's channels (`preprocessing.to_model_channels`): the luminance for a 1-channel model, and
-    for 4 or more channels RGB plus constant mid-gray extra channels, which are not optimized.
+    The optimized image has `preprocessing.working_channels` channels: RGB for 1- and 3-channel models
+    (a 1-channel model sees its luminance, made right before the preprocessing), and every channel of
+    a model with 4 or more, all of them optimized; pictures show the first three.
     """
 
     def __init__(self, loaded: LoadedModel, layer: str, method: Method) -> None:
@@ -63,6 +62,7 @@ class AscentStep:
         self.activation_fn = tf.identity if method.objective.reads_logits else activation
         self.features = with_compute_dtype(network, self.dtype)
         self.channels = loaded.channels
+        self.working_channels = working_channels(loaded.channels)
         self.preprocess = preprocess_for(loaded, method.preprocessing)
         self.measure_preprocess = preprocess_for(loaded, measured_with(method.preprocessing))
         self.input_size = fixed_input_size(loaded.model)
@@ -73,10 +73,10 @@ class AscentStep:
             tf.TensorSpec([], tf.float32), tf.TensorSpec([None], tf.bool), tf.TensorSpec([], tf.int32),  # step, warm, seed
         ))
         self.measure = tf.function(self._measure, input_signature=(
-            tf.TensorSpec([None, None, None, 3], tf.float32), tf.TensorSpec([None], tf.int32)))
+            tf.TensorSpec([None, None, None, self.working_channels], tf.float32), tf.TensorSpec([None], tf.int32)))
 
     def _network_view(self, pixels: tf.Tensor, preprocess: Callable[[tf.Tensor], tf.Tensor]) -> tf.Tensor:
-        """RGB pixels (0..255) as the network takes them: its channels, preprocessed, at its input size."""
+        """Working pixels (0..255) as the network takes them: its channels, preprocessed, at its input size."""
         inputs = preprocess(to_model_channels(pixels, self.channels))
         if self.input_size is not None:
             inputs = tf.image.resize(inputs, self.input_size)
@@ -186,7 +186,9 @@ class _Run:
         self.snapshots: list[list[Snapshot]] = [[] for _ in range(count)]
         seeds = settings.seed + np.tile(np.arange(variants), len(per_filter))  # each variant its own start
         self._set_pixels(np.stack([
-            make_start_image(settings.start, settings.octave_sizes[0], int(seed), settings.start_photo) for seed in seeds
+            imaging.match_channels(make_start_image(settings.start, settings.octave_sizes[0], int(seed),
+                                                    settings.start_photo), step.working_channels)
+            for seed in seeds
         ]))
         self.octave_starts: list[int] = []
         self.cancelled = False
@@ -256,11 +258,16 @@ class _Run:
                 self.cancelled = True
         return self.cancelled or not self.alive.any()
 
-    def _shown(self, image: np.ndarray) -> np.ndarray:
-        """A working image as shown (uint8 RGB): for a 1-channel model the gray luminance it saw."""
+    def _model_view(self, image: np.ndarray) -> np.ndarray:
+        """A working image deprocessed to uint8: for a 1-channel model the gray luminance it saw (as
+        RGB), else every working channel."""
         if self.step.channels == 1:
             image = imaging.display_rgb(imaging.match_channels(image, 1))
         return imaging.deprocess(image)
+
+    def _shown(self, image: np.ndarray) -> np.ndarray:
+        """A working image as shown (uint8 RGB): its first three channels."""
+        return imaging.display_rgb(self._model_view(image))
 
     def _resized(self, size: int) -> np.ndarray:
         return np.stack([imaging.resize_working_image(image, size) for image in self.pixels])
@@ -281,8 +288,10 @@ class _Run:
         return final_activation <= DEAD_LOSS
 
     def _results(self, final_pixels: np.ndarray, seconds: float) -> list[Result]:
-        shown = np.stack([self._shown(image) for image in final_pixels])
-        activations = self.step.measure(tf.constant(shown, tf.float32), self.filters).numpy()
+        viewed = np.stack([self._model_view(image) for image in final_pixels])
+        shown = viewed[..., :3]
+        activations = self.step.measure(tf.constant(viewed, tf.float32), self.filters).numpy()
+        extra_channels = viewed.shape[-1] > 3
         variants = self.settings.variants
         return [
             Result(
@@ -298,6 +307,7 @@ class _Run:
                 seconds=seconds,
                 device=f"{device_name()}, {self.step.dtype}",
                 variants=tuple(shown[index + 1:index + variants]),
+                model_view=viewed[index] if extra_channels else None,
             )
             for index, item in zip(range(0, len(shown), variants), self.per_filter)
         ]

@@ -300,7 +300,7 @@ class _BatchRenderer:
         layer_entries = self.index["entries"].setdefault(settings.layer, {})
         for result in results:
             index = result.settings.filter
-            quality = meter.measure(result.image, index, ascent_dead=result.dead)
+            quality = meter.measure(result.measured_image, index, ascent_dead=result.dead)
             name = image_name(settings.layer, index)
             write_image_atomic(self.root / name, result.image, self.image_size)
             layer_entries[str(index)] = entry_to_json({

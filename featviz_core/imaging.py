@@ -10,6 +10,7 @@ import numpy as np
 from PIL import Image
 
 EPSILON = 1e-7
+LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601 weights of R, G and B in the luminance
 COLLAGE_MARGIN = 5
 
 
@@ -26,7 +27,9 @@ def restore_statistics(display: np.ndarray, mean: float, std: float) -> np.ndarr
 
 
 def resize(image: np.ndarray, size: int) -> np.ndarray:
-    """Bicubic resize of a uint8 RGB image to size x size."""
+    """Bicubic resize of a uint8 image (RGB, or any number of channels) to size x size."""
+    if image.ndim == 3 and image.shape[-1] != 3:
+        return np.stack([resize(image[..., channel], size) for channel in range(image.shape[-1])], axis=-1)
     return np.asarray(Image.fromarray(image).resize((size, size), Image.Resampling.BICUBIC))
 
 
@@ -81,7 +84,7 @@ def match_channels(rgb: np.ndarray, channels: int) -> np.ndarray:
     if channels == 3:
         return rgb
     if channels == 1:
-        return (rgb[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=rgb.dtype if rgb.dtype.kind == "f" else np.float64))[..., None]
+        return (rgb[..., :3] @ np.array(LUMA))[..., None]
     if channels < 1:
         raise ValueError(f"channels must be 1 or more; got {channels}")
     extra = np.full(rgb.shape[:-1] + (channels - 3,), 128, dtype=rgb.dtype)

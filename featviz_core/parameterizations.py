@@ -1,10 +1,12 @@
 """How the optimized variable becomes an image: raw pixels, a decorrelated Fourier spectrum (Lucid),
 or only the phase of a spectrum whose magnitude is that of natural photos (MaCo, Fel et al. 2023).
 
-Each parameterization maps its variable to RGB pixel levels around 128 (`to_pixels`) and back
+Each parameterization maps its variable to pixel levels around 128 (`to_pixels`) and back
 (`from_pixels`), so octaves work the same way for each: turn the variable into pixels, enlarge the
 pixels, turn them back into a variable of the new size. Pixels and Fourier are exactly invertible;
-MaCo keeps only the phase of what it is given (its magnitude is fixed).
+MaCo keeps only the phase of what it is given (its magnitude is fixed). Images are RGB, or have
+more channels for a model that takes more: the colour decorrelation applies to the first three, and
+the others are scaled alike without mixing.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ GRAY = 128.0
 
 @dataclass(frozen=True)
 class Parameterization:
-    """A variable of shape (batch, height, width, 3): how it becomes pixels and back."""
+    """A variable of shape (batch, height, width, channels): how it becomes pixels and back."""
 
     to_pixels: Callable[[tf.Tensor], tf.Tensor]
     from_pixels: Callable[[tf.Tensor], tf.Tensor]
@@ -52,7 +54,7 @@ def _frequencies(height: tf.Tensor, width: tf.Tensor) -> tf.Tensor:
 
 
 def _spectrum(decorrelated: tf.Tensor) -> tf.Tensor:
-    """rfft2 of (b, h, w, 3) images: (b, h, w // 2 + 1, 3) complex."""
+    """rfft2 of (b, h, w, c) images: (b, h, w // 2 + 1, c) complex."""
     return tf.transpose(tf.signal.rfft2d(tf.transpose(decorrelated, [0, 3, 1, 2])), [0, 2, 3, 1])
 
 
@@ -62,17 +64,22 @@ def _image(spectrum: tf.Tensor, height: tf.Tensor, width: tf.Tensor) -> tf.Tenso
     return tf.transpose(channels_first, [0, 2, 3, 1])
 
 
+def _mix_colours(values: tf.Tensor, matrix: np.ndarray) -> tf.Tensor:
+    """The first three channels mixed by `matrix`; any further channels as they are."""
+    colours = tf.einsum("bhwc,dc->bhwd", values[..., :3], matrix)
+    return tf.concat([colours, values[..., 3:]], axis=-1)
+
+
 def _correlate(decorrelated: tf.Tensor) -> tf.Tensor:
-    pixels = tf.einsum("bhwc,dc->bhwd", decorrelated, COLOR_SQRT) * PIXEL_SCALE + GRAY
-    return tf.ensure_shape(pixels, [None, None, None, 3])
+    return _mix_colours(decorrelated, COLOR_SQRT) * PIXEL_SCALE + GRAY
 
 
 def _decorrelate(pixels: tf.Tensor) -> tf.Tensor:
-    return tf.einsum("bhwc,dc->bhwd", (tf.convert_to_tensor(pixels, tf.float32) - GRAY) / PIXEL_SCALE, COLOR_SQRT_INV)
+    return _mix_colours((tf.convert_to_tensor(pixels, tf.float32) - GRAY) / PIXEL_SCALE, COLOR_SQRT_INV)
 
 
 def _to_variable(parts: tf.Tensor, width: tf.Tensor) -> tf.Tensor:
-    """(b, h, w // 2 + 1, 3) -> (b, h, w, 3), zero-padded, so the variable carries the image width."""
+    """(b, h, w // 2 + 1, c) -> (b, h, w, c), zero-padded, so the variable carries the image width."""
     return tf.pad(parts, [[0, 0], [0, 0], [0, width - (width // 2 + 1)], [0, 0]])
 
 
@@ -85,10 +92,10 @@ def _fourier_scale(height: tf.Tensor, width: tf.Tensor) -> tf.Tensor:
 
 
 def _fourier_to_pixels(param: tf.Tensor) -> tf.Tensor:
-    """The variable stacks the real and imaginary parts along the channels: (b, h, w, 6)."""
-    height, width = tf.shape(param)[1], tf.shape(param)[2]
+    """The variable stacks the real and imaginary parts along the channels: (b, h, w, 2 x channels)."""
+    height, width, channels = tf.shape(param)[1], tf.shape(param)[2], tf.shape(param)[3] // 2
     used = param[:, :, : width // 2 + 1, :]
-    spectrum = tf.complex(used[..., :3], used[..., 3:]) * _fourier_scale(height, width)
+    spectrum = tf.complex(used[..., :channels], used[..., channels:]) * _fourier_scale(height, width)
     return _correlate(_image(spectrum, height, width))
 
 
@@ -141,14 +148,17 @@ def _frequency_bins(height: tf.Tensor, width: tf.Tensor) -> tf.Tensor:
     return tf.minimum(tf.cast(position, tf.int32), SPECTRUM_BINS - 1)
 
 
-def _natural_magnitude(height: tf.Tensor, width: tf.Tensor) -> tf.Tensor:
-    return tf.gather(tf.constant(natural_magnitude_profile()), _frequency_bins(height, width))[None]
+def _natural_magnitude(height: tf.Tensor, width: tf.Tensor, channels: tf.Tensor) -> tf.Tensor:
+    """(1, h, w // 2 + 1, channels): the photos' three decorrelated channels, then their mean for any more."""
+    profile = natural_magnitude_profile()
+    extra = tf.repeat(tf.constant(profile.mean(axis=1, keepdims=True)), channels - 3, axis=1)
+    return tf.gather(tf.concat([tf.constant(profile), extra], axis=1), _frequency_bins(height, width))[None]
 
 
 def _maco_to_pixels(phase: tf.Tensor) -> tf.Tensor:
-    height, width = tf.shape(phase)[1], tf.shape(phase)[2]
+    height, width, channels = tf.shape(phase)[1], tf.shape(phase)[2], tf.shape(phase)[3]
     used = phase[:, :, : width // 2 + 1, :]
-    magnitude = tf.cast(_natural_magnitude(height, width), tf.complex64)
+    magnitude = tf.cast(_natural_magnitude(height, width, channels), tf.complex64)
     image = _image(magnitude * tf.exp(tf.complex(tf.zeros_like(used), used)), height, width)
     image -= tf.reduce_mean(image, axis=[1, 2, 3], keepdims=True)
     image *= MACO_CONTRAST / (tf.math.reduce_std(image, axis=[1, 2, 3], keepdims=True) + 1e-6)

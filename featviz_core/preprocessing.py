@@ -12,8 +12,8 @@ LoadedModel. The others suit a model trained elsewhere:
 - torch: (x / 255 - mean) / std with ImageNet's mean and std per RGB channel; a single channel (and
   any channel past the third) uses mean 0.449 and std 0.226 (the three channels' averages)
 
-The ascent optimizes an RGB image; `to_model_channels` turns it into the model's channels first
-(see `imaging.match_channels` for the same on numpy arrays).
+The ascent optimizes an RGB image for 1- and 3-channel models and an image with all the model's
+channels for 4 or more (`working_channels`); `to_model_channels` turns it into the model's channels.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from .imaging import LUMA
 from .parts import PREPROCESSINGS
 
 if TYPE_CHECKING:
@@ -31,27 +32,27 @@ if TYPE_CHECKING:
 
 Preprocess = Callable[[tf.Tensor], tf.Tensor]
 
-LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601, as imaging.match_channels
-EXTRA_CHANNEL = 128.0  # mid-gray in the channels past the third
 CAFFE_GRAY_MEAN = 114.8  # (103.939 + 116.779 + 123.68) / 3
 TORCH_MEAN = (0.485, 0.456, 0.406)
 TORCH_STD = (0.229, 0.224, 0.225)
 TORCH_GRAY = (0.449, 0.226)  # mean and std for one channel
 
 
-def to_model_channels(rgb: tf.Tensor, channels: int) -> tf.Tensor:
-    """A batch of RGB pixels (N, H, W, 3) as a model with `channels` inputs takes them: 1 -> luminance
-    (ITU-R 601), 3 -> unchanged, 4 or more -> RGB then mid-gray (128) in the extra channels, which are
-    therefore not optimized: the ascent works on the RGB image. The result's channel count is static."""
-    rgb = tf.ensure_shape(rgb, [None, None, None, 3])
-    if channels == 3:
-        return rgb
-    if channels == 1:
-        return tf.reduce_sum(rgb[..., :3] * tf.constant(LUMA, rgb.dtype), axis=-1, keepdims=True)
+def working_channels(channels: int) -> int:
+    """Channels of the image the ascent optimizes for a model with `channels` inputs: RGB for 1- and
+    3-channel models (a gray model sees its luminance), every channel of a model with 4 or more."""
     if channels < 1:
         raise ValueError(f"channels must be 1 or more; got {channels}")
-    extra = tf.fill(tf.concat([tf.shape(rgb)[:-1], [channels - 3]], axis=0), tf.constant(EXTRA_CHANNEL, rgb.dtype))
-    return tf.concat([rgb[..., :3], extra], axis=-1)
+    return max(channels, 3)
+
+
+def to_model_channels(pixels: tf.Tensor, channels: int) -> tf.Tensor:
+    """A batch of working images (N, H, W, working_channels(channels)) as the model takes them:
+    1 -> luminance (ITU-R 601) of the RGB image, otherwise unchanged. The channel count is made static."""
+    pixels = tf.ensure_shape(pixels, [None, None, None, working_channels(channels)])
+    if channels == 1:
+        return tf.reduce_sum(pixels * tf.constant(LUMA, pixels.dtype), axis=-1, keepdims=True)
+    return pixels
 
 
 def _channels(x: tf.Tensor) -> int:

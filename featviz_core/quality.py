@@ -26,6 +26,7 @@ from typing import Sequence
 import numpy as np
 import tensorflow as tf
 
+from .imaging import LUMA
 from .models import LoadedModel, feature_model, fixed_input_size
 from .preprocessing import measured_with, preprocess_for, to_model_channels
 from .results import Quality  # noqa: F401  (defined TensorFlow-free, measured here)
@@ -36,7 +37,6 @@ SCALE_RANGE = (0.9, 1.1)
 MAX_ROTATION_DEGREES = 5.0
 VIEWS_PER_CALL = 1  # views fed to the network at once: 1 keeps a 412 px measure near one forward pass
 HALF_NYQUIST = 0.25  # cycles per pixel; Nyquist is 0.5
-LUMA = np.array([0.299, 0.587, 0.114])  # ITU-R BT.601 weights for grayscale
 
 
 def view_transforms(views: int, seed: int, height: int, width: int) -> np.ndarray:
@@ -62,8 +62,8 @@ def view_transforms(views: int, seed: int, height: int, width: int) -> np.ndarra
 class QualityMeter:
     """Measures images for one model layer; builds its float32 feature model once.
 
-    Images are RGB; a model with other input channels sees them as the ascent feeds it (its
-    luminance, or RGB plus mid-gray channels). `preprocessing` names how pixels are fed (see
+    Images are as the ascent optimizes them (`preprocessing.working_channels`): RGB, which a gray model
+    sees as its luminance, or all the channels of a model with 4 or more. `preprocessing` names how pixels are fed (see
     `featviz_core.preprocessing`; "raw" is judged the model's own way, as the ascent's measure)."""
 
     def __init__(self, loaded: LoadedModel, layer: str, views: int = 16, seed: int = 0,
@@ -79,9 +79,9 @@ class QualityMeter:
         self.preprocess = preprocess_for(loaded, measured_with(preprocessing))
         self.input_size = fixed_input_size(loaded.model)
         self._activations = tf.function(self._activations_fn, input_signature=(
-            tf.TensorSpec([None, None, None, 3], tf.float32), tf.TensorSpec([None], tf.int32)))
+            tf.TensorSpec([None, None, None, None], tf.float32), tf.TensorSpec([None], tf.int32)))
         self._view_activations = tf.function(self._view_activations_fn, input_signature=(
-            tf.TensorSpec([None, None, None, 3], tf.float32), tf.TensorSpec([None, 8], tf.float32),
+            tf.TensorSpec([None, None, None, None], tf.float32), tf.TensorSpec([None, 8], tf.float32),
             tf.TensorSpec([], tf.int32)))
 
     def _activations_fn(self, pixels: tf.Tensor, filters: tf.Tensor) -> tf.Tensor:
@@ -105,7 +105,7 @@ class QualityMeter:
         return self._activations_fn(views, tf.fill([count], filter_index))
 
     def activation(self, images: np.ndarray, filters: Sequence[int]) -> np.ndarray:
-        """Per-image act for a batch of (N, H, W, 3) RGB images; filters[i] is image i's filter."""
+        """Per-image act for a batch of (N, H, W, C) images (C: working channels); filters[i] is image i's filter."""
         pixels = _as_batch(images)
         chosen = np.asarray(filters, dtype=np.int32).reshape(-1)
         if len(chosen) != len(pixels):
@@ -124,7 +124,7 @@ class QualityMeter:
         return float(np.mean(np.concatenate(values))) / act
 
     def measure(self, image: np.ndarray, filter_index: int, ascent_dead: bool = False) -> Quality:
-        """All proxies for one (H, W, 3) RGB image and the filter it was rendered for.
+        """All proxies for one (H, W, C) image (a Result's `model_view`) and the filter it was rendered for.
 
         `ascent_dead`: the render itself found the filter dead (its output fell to zero, so the
         ascent stopped and the picture is little more than the start image). Such a picture counts
@@ -139,23 +139,24 @@ class QualityMeter:
 
 def _as_batch(images: np.ndarray) -> np.ndarray:
     pixels = np.asarray(images, dtype=np.float32)
-    if pixels.ndim != 4 or pixels.shape[-1] != 3:
-        raise ValueError(f"images must have shape (N, H, W, 3); got {pixels.shape}")
+    if pixels.ndim != 4 or pixels.shape[-1] < 3:
+        raise ValueError(f"images must have shape (N, H, W, 3 or more); got {pixels.shape}")
     return pixels
 
 
 def high_frequency_share(image: np.ndarray) -> float:
     """Share of spectral power above half Nyquist (radius > 0.25 cycles/px) of the grayscale image.
 
-    Takes (H, W, 3) RGB or (H, W) gray. The DC term is left out; no window is applied, so a
+    Takes (H, W, 3) RGB (or more channels: the first three are what is shown) or (H, W) gray. The DC
+    term is left out; no window is applied, so a
     constant or smooth image scores near 0 and white noise about 1 - pi/16 = 0.80.
     A constant image (no power at all) scores 0.0.
     """
     pixels = np.asarray(image, dtype=np.float64)
-    if pixels.ndim == 3 and pixels.shape[-1] == 3:
-        pixels = pixels @ LUMA
+    if pixels.ndim == 3 and pixels.shape[-1] >= 3:
+        pixels = pixels[..., :3] @ np.array(LUMA)
     elif pixels.ndim != 2:
-        raise ValueError(f"image must have shape (H, W, 3) or (H, W); got {pixels.shape}")
+        raise ValueError(f"image must have shape (H, W, 3 or more) or (H, W); got {pixels.shape}")
     power = np.abs(np.fft.fft2(pixels)) ** 2
     power[0, 0] = 0.0
     total = power.sum()

@@ -36,6 +36,12 @@ class Result:
     seconds: float
     device: str
     variants: tuple[np.ndarray, ...] = ()  # the filter's other pictures (settings.variants - 1 of them)
+    model_view: np.ndarray | None = None  # every channel of the picture, for a model with more than three
+
+    @property
+    def measured_image(self) -> np.ndarray:
+        """The picture as the model takes it (all its channels), for measuring; `image` shows three."""
+        return self.image if self.model_view is None else self.model_view
 
     @property
     def final_loss(self) -> float:

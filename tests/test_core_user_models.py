@@ -13,7 +13,8 @@ from featviz_core import catalog, imaging, models
 from featviz_core.ascent import render
 from featviz_core.cli import main
 from featviz_core.models import ModelLoadError, list_layers, load_model, pre_activation_model
-from featviz_core.preprocessing import to_model_channels
+from featviz_core.imaging import match_channels
+from featviz_core.preprocessing import to_model_channels, working_channels
 from featviz_core.quality import QualityMeter
 from featviz_core.settings import fit_to_input_size, preset
 from featviz_core.start_images import make_start_image
@@ -93,12 +94,12 @@ def test_each_model_renders_at_its_size_and_the_activation_rises(model_files, na
     assert result.image.shape == (expected_size, expected_size, 3) and result.image.dtype == np.uint8
     assert np.isfinite(result.losses).all() and result.steps_run == settings.total_steps
     meter = QualityMeter(loaded, layer, views=2)
-    start = make_start_image("noise", expected_size, 0)
+    start = match_channels(make_start_image("noise", expected_size, 0), working_channels(loaded.channels))
     before = meter.activation(start[None], [1])[0]
-    after = meter.activation(result.image[None], [1])[0]
+    after = meter.activation(result.measured_image[None], [1])[0]
     assert after > before and after > 0
     assert np.isclose(after, result.final_activation, rtol=1e-3, atol=1e-5)  # the ascent measures the same way
-    quality = meter.measure(result.image, 1)
+    quality = meter.measure(result.measured_image, 1)
     assert quality.robust > 0 and 0 <= quality.hf <= 1
 
 
@@ -110,12 +111,15 @@ def test_a_gray_model_gives_gray_pictures(model_files):
     assert result.image.std() > 0  # not a flat picture
 
 
-def test_model_channels_from_rgb_match_the_numpy_conversion():
+def test_working_images_become_the_model_channels_as_numpy_does():
     rgb = np.random.default_rng(1).uniform(0, 255, (2, 5, 5, 3)).astype("float32")
-    for channels in (1, 3, 4, 6):
-        converted = to_model_channels(tf.constant(rgb), channels).numpy()
-        assert converted.shape == (2, 5, 5, channels)
-        assert np.allclose(converted, imaging.match_channels(rgb, channels), atol=1e-3)
+    gray = to_model_channels(tf.constant(rgb), 1).numpy()
+    assert gray.shape == (2, 5, 5, 1) and np.allclose(gray, imaging.match_channels(rgb, 1), atol=1e-3)
+    assert np.array_equal(to_model_channels(tf.constant(rgb), 3).numpy(), rgb)
+    six = np.random.default_rng(2).uniform(0, 255, (2, 5, 5, 6)).astype("float32")
+    assert working_channels(6) == 6 and np.array_equal(to_model_channels(tf.constant(six), 6).numpy(), six)
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        to_model_channels(tf.constant(rgb), 6)  # a 6-channel model's working image has 6 channels
 
 
 def test_the_logit_objective_raises_the_pre_softmax_score(model_files):
@@ -233,7 +237,7 @@ def test_each_preprocessing_maps_pixels_as_documented(tiny_model):
     from featviz_core.models import preprocess_for
 
     rgb = tf.constant(np.random.default_rng(2).uniform(0, 255, (1, 4, 4, 3)), tf.float32)
-    gray, four = to_model_channels(rgb, 1), to_model_channels(rgb, 4)
+    gray, four = to_model_channels(rgb, 1), tf.concat([rgb, rgb[..., :1]], axis=-1)
     x = rgb.numpy()
     assert preprocess_for(tiny_model, "model") is tiny_model.preprocess
     assert np.allclose(preprocess_for(tiny_model, "raw")(rgb).numpy(), x)
@@ -262,3 +266,28 @@ def test_a_gray_model_renders_with_each_preprocessing(model_files, name):
     assert result.image.shape == (28, 28, 3) and np.isfinite(result.losses).all()
     meter = QualityMeter(loaded, "conv1", views=1, preprocessing=name)
     assert np.isclose(meter.activation(result.image[None], [2])[0], result.final_activation, rtol=1e-3, atol=1e-5)
+
+
+@pytest.mark.parametrize("parameterization", ["pixels", "fourier", "maco"])
+def test_every_channel_of_a_four_channel_model_is_optimized(parameterization):
+    """A filter that sees only the fourth channel: the ascent must change that channel to excite it."""
+    import keras
+
+    inputs = keras.Input((32, 32, 4))
+    conv = keras.layers.Conv2D(2, 3, activation="relu", name="conv")
+    model = keras.Model(inputs, conv(inputs), name="fourth")
+    kernel = np.zeros((3, 3, 4, 2), np.float32)
+    kernel[:, :, 3, 0] = [[1, 0, -1], [2, 0, -2], [1, 0, -1]]  # filter 0: vertical edges in channel 4 only
+    kernel[:, :, 0, 1] = 1.0  # filter 1: brightness of channel 1
+    conv.set_weights([kernel, np.zeros(2, np.float32)])
+    loaded = models.LoadedModel("fourth", "test", model, lambda x: x)
+    settings = fit_to_input_size(preset("quick", model="fourth", layer="conv", filter=0,
+                                        parameterization=parameterization), 32)
+    result = render(settings, loaded)
+    assert result.image.shape == (32, 32, 3) and result.model_view.shape == (32, 32, 4)
+    assert np.array_equal(result.model_view[..., :3], result.image)
+    assert result.measured_image is result.model_view
+    fourth = result.model_view[..., 3].astype(float)
+    assert fourth.std() > 10  # the fourth channel got a pattern, not a constant
+    assert not result.dead and result.final_activation > 1.0
+    assert QualityMeter(loaded, "conv", views=2).measure(result.measured_image, 0).act > 1.0

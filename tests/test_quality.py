@@ -78,8 +78,10 @@ def test_hf_edge_cases():
     assert high_frequency_share(np.full((32, 32, 3), 77, np.uint8)) == 0.0  # only DC power
     checker = (np.indices((32, 32)).sum(axis=0) % 2 * 255).astype(np.float64)
     assert high_frequency_share(checker) == pytest.approx(1.0)  # all power at Nyquist
+    four = np.concatenate([noise_image(32), np.zeros((32, 32, 1), np.uint8)], axis=-1)
+    assert high_frequency_share(four) == high_frequency_share(four[..., :3])  # what is shown: the first three
     with pytest.raises(ValueError):
-        high_frequency_share(np.zeros((4, 4, 4)))
+        high_frequency_share(np.zeros((4, 4, 2)))
 
 
 # --- act --------------------------------------------------------------------------------------------
