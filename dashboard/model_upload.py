@@ -22,10 +22,14 @@ _REFUSED = "_refused_models"  # path -> why it could not be loaded (not tried ag
 
 
 def stored_path(name: str, data: bytes) -> Path:
-    """Where these bytes live on the server: a folder named by their sha256, the file's own name kept."""
-    digest = hashlib.sha256(data).hexdigest()[:16]
+    """Where these bytes live on the server: a folder named by their sha256, holding the file under the
+    name it was first uploaded with (the same bytes under another name are the same model)."""
+    folder = UPLOAD_DIR / hashlib.sha256(data).hexdigest()[:16]
+    earlier = sorted(folder.glob("*.keras"))
+    if earlier:
+        return earlier[0]
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(name).stem)[:60] or "model"
-    return UPLOAD_DIR / digest / f"{stem}.keras"
+    return folder / f"{stem}.keras"
 
 
 def _store(name: str, data: bytes) -> Path:

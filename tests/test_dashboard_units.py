@@ -113,3 +113,19 @@ def test_the_server_accepts_every_upload_its_widgets_allow():
 
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert config["server"]["maxUploadSize"] >= max(MAX_MODEL_MB, examples_panel.MAX_SET_MB, uploads.MAX_UPLOAD_MB)
+
+
+def test_an_uploaded_model_is_stored_under_its_content_hash(monkeypatch, tmp_path):
+    import model_upload
+
+    monkeypatch.setattr(model_upload, "UPLOAD_DIR", tmp_path)
+    first = model_upload.stored_path("My Model (final).keras", b"same bytes")
+    assert first.parent.parent == tmp_path and first.name == "My_Model_final_.keras"
+    assert model_upload.stored_path("my.keras", b"same bytes") == first.with_name("my.keras")  # not stored yet
+    first.parent.mkdir()
+    first.write_bytes(b"same bytes")
+    assert model_upload.stored_path("my.keras", b"same bytes") == first  # the same model: one file, one load
+    assert model_upload.stored_path("My Model (final).keras", b"other bytes").parent != first.parent
+    assert model_upload.is_upload(str(first))
+    assert model_upload.label(str(first)) == "My_Model_final_.keras (yours)"
+    assert model_upload.short_name(str(first)) == "My_Model_final_.keras" and model_upload.label("vgg16") == "vgg16"
