@@ -5,6 +5,8 @@ filter, on demand), and show a filter's patches with their activations and where
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 import streamlit as st
@@ -13,7 +15,8 @@ from PIL import Image, ImageDraw
 import model_upload
 import server
 from featviz_core.catalog import ModelLoadError
-from featviz_core.image_sets import ImageSet, ImageSetError, image_set_from_files, sample_image_set
+from featviz_core.image_sets import (SAMPLE_PHOTOS, ImageSet, ImageSetError, image_set_from_files,
+                                     sample_image_set)
 from featviz_core.settings import RenderSettings
 from uploads import IMAGE_TYPES
 
@@ -25,14 +28,31 @@ YOURS = "Your images"
 _KEY = "examples_source"
 
 
-def image_set_control() -> ImageSet | None:
-    """The image set this session picked: scikit-image's sample photos, or an upload (zip or images)."""
+@dataclass(frozen=True)
+class ImageSource:
+    """The image set a session picked, loaded (once per server) only when examples are shown or found, so
+    that a page that never asks for examples does not decode the sample photos."""
+
+    key: str  # the shelf's key: "samples", or the sha256 of the uploaded files
+    summary: str
+    load: Callable[[], ImageSet] = field(compare=False)
+
+    def image_set(self) -> ImageSet:
+        return server.examples().image_set(self.key, self.load)
+
+
+SAMPLE_SOURCE = ImageSource("samples", f"The {len(SAMPLE_PHOTOS)} photos that ship with scikit-image.",
+                            sample_image_set)
+
+
+def image_set_control() -> ImageSource | None:
+    """The images this session picked: scikit-image's sample photos, or an upload (zip or images)."""
     source = st.segmented_control("Images", (SAMPLES, YOURS), default=SAMPLES, key=_KEY, required=True,
                                   persist_state="session",
                                   help="Where the examples come from: natural photos that ship with scikit-image "
                                        "(offline), or your own images (a zip, or many files at once).")
     if source == SAMPLES:
-        return server.examples().image_set("samples", sample_image_set)
+        return SAMPLE_SOURCE
     uploaded = st.file_uploader("Your images (a .zip, or image files)", type=["zip", *IMAGE_TYPES],
                                 accept_multiple_files=True, key="examples_upload", max_upload_size=MAX_SET_MB,
                                 help=f"Up to {MAX_SET_MB} MB. Files that are not readable images are skipped and "
@@ -42,12 +62,16 @@ def image_set_control() -> ImageSet | None:
         return None
     files = tuple((item.name, item.getvalue()) for item in uploaded)
     key = hashlib.sha256(b"".join(name.encode() + data for name, data in files)).hexdigest()
+
+    def load() -> ImageSet:
+        return image_set_from_files(files, _set_name(uploaded), max_bytes=SET_PIXELS_MB * 2**20)
+
     try:
-        image_set = server.examples().image_set(key, lambda: image_set_from_files(files, _set_name(uploaded), max_bytes=SET_PIXELS_MB * 2**20))
+        image_set = server.examples().image_set(key, load)  # decoded now: the upload's problems show at once
     except ImageSetError as error:
         st.error(str(error), icon=":material/broken_image:")
         return None
-    return image_set
+    return ImageSource(key, set_summary(image_set), load)
 
 
 def _set_name(uploaded: list) -> str:
@@ -63,16 +87,16 @@ def set_summary(image_set: ImageSet) -> str:
     return line
 
 
-def _layer_key(settings: RenderSettings, image_set: ImageSet):
-    return server.examples().layer_key(settings.model, settings.layer, settings.preprocessing, image_set)
+def _layer_key(settings: RenderSettings, source: ImageSource) -> tuple[str, str, str, str]:
+    return settings.model, settings.layer, settings.preprocessing, source.key
 
 
-def cached_layer(settings: RenderSettings, image_set: ImageSet):
+def cached_layer(settings: RenderSettings, source: ImageSource):
     """The layer's examples when already found (by any session), else None."""
-    return server.examples().cached_layer(_layer_key(settings, image_set))
+    return server.examples().cached_layer(_layer_key(settings, source))
 
 
-def find_layer(settings: RenderSettings, image_set: ImageSet):
+def find_layer(settings: RenderSettings, source: ImageSource):
     """Score every filter of the layer on the set (one batched pass, with progress), or None with the reason
     shown."""
     from featviz_core.examples import layer_examples
@@ -85,11 +109,11 @@ def find_layer(settings: RenderSettings, image_set: ImageSet):
 
     def build():
         loaded = server.shelf().get(settings.model)
-        return layer_examples(loaded, settings.layer, image_set, top=TOP,
+        return layer_examples(loaded, settings.layer, source.image_set(), top=TOP,
                               preprocess=preprocess_for(loaded, settings.preprocessing), progress=progress)
 
     try:
-        found = server.examples().layer(_layer_key(settings, image_set), build)
+        found = server.examples().layer(_layer_key(settings, source), build)
     except ModelLoadError as error:
         st.error(str(error), icon=":material/error:")
         return None

@@ -1,5 +1,5 @@
 """Dataset examples shared by every session: image sets by content, layer results by (model, layer,
-preprocessing, image set). Both are bounded; a layer's result is small (indices and boxes, no pixels).
+preprocessing, image set key). Both are bounded; a layer's result is small (indices and boxes, no pixels).
 """
 
 from __future__ import annotations
@@ -58,9 +58,6 @@ class ExamplesShelf:
 
     def image_set(self, key: Hashable, build: Callable[[], "ImageSet"]) -> "ImageSet":
         return self._sets.get(key, build)
-
-    def layer_key(self, model: str, layer: str, preprocessing: str, image_set: "ImageSet") -> Hashable:
-        return (model, layer, preprocessing, image_set.identity)
 
     def cached_layer(self, key: Hashable) -> "LayerExamples | None":
         return self._layers.find(key)  # type: ignore[return-value]

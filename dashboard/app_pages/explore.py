@@ -106,18 +106,18 @@ def dataset_examples() -> None:
     if selection.layer.kind == "Dense":
         st.caption("Dataset examples are for conv layers: pick one in the sidebar.")
         return
-    image_set = examples_panel.image_set_control()
-    if image_set is None:
+    source = examples_panel.image_set_control()
+    if source is None:
         return
-    st.caption(examples_panel.set_summary(image_set))
-    found = examples_panel.cached_layer(settings, image_set)
+    st.caption(source.summary)
+    found = examples_panel.cached_layer(settings, source)
     if found is None and st.button("Find examples", icon=":material/image_search:", key="explore_examples",
                                    help="Runs every image of the set through the model once and keeps, for every "
                                         f"filter of {settings.layer}, the {examples_panel.TOP} strongest patches."):
-        found = examples_panel.find_layer(settings, image_set)
+        found = examples_panel.find_layer(settings, source)
     if found is not None:
-        examples_panel.filter_examples(found, image_set, settings.filter)
-        st.caption(examples_panel.timing_caption(found, image_set))
+        examples_panel.filter_examples(found, source.image_set(), settings.filter)
+        st.caption(examples_panel.timing_caption(found, source.image_set()))
 
 
 dataset_examples()

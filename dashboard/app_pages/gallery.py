@@ -32,15 +32,15 @@ filters = list(range(first, min(first + count, layer.filters)))
 examples = None
 if layer.kind != "Dense" and st.toggle("Dataset examples under each tile", key="gallery_examples",
                                        help="The real image patches that excite each filter most."):
-    image_set = examples_panel.image_set_control()
-    if image_set is not None:
-        found = examples_panel.cached_layer(settings, image_set)
+    source = examples_panel.image_set_control()
+    if source is not None:
+        found = examples_panel.cached_layer(settings, source)
         if found is None and st.button("Find examples", icon=":material/image_search:", key="gallery_find_examples",
                                        help="One pass of the image set through the model scores every filter."):
-            found = examples_panel.find_layer(settings, image_set)
+            found = examples_panel.find_layer(settings, source)
         if found is not None:
-            examples = (found, image_set)
-            st.caption(examples_panel.timing_caption(found, image_set))
+            examples = (found, source.image_set())
+            st.caption(examples_panel.timing_caption(found, examples[1]))
 runs = {str(index): settings.with_changes(filter=index) for index in filters}
 
 
