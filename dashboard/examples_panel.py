@@ -100,7 +100,7 @@ def find_layer(settings: RenderSettings, source: ImageSource):
     """Score every filter of the layer on the set (one batched pass, with progress), or None with the reason
     shown."""
     from featviz_core.examples import layer_examples
-    from featviz_core.models import preprocess_for
+    from featviz_core.preprocessing import preprocess_for
 
     bar = st.progress(0.0, text=f"Loading {model_upload.short_name(settings.model)}...")
 

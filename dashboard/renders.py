@@ -120,8 +120,8 @@ def _render_job(settings: RenderSettings, filters: Sequence[int]) -> Job:
 
     def work(job: Job) -> list[Result]:
         if not shelf.loaded(settings.model):
-            job.phase = (f"Starting TensorFlow and loading {model_upload.short_name(settings.model)} (the first live render since the "
-                         "server started; pictures from the atlas need neither)...")
+            job.phase = (f"Starting TensorFlow and loading {model_upload.short_name(settings.model)} (the first "
+                         "live render since the server started; pictures from the atlas need neither)...")
         loaded = shelf.get(settings.model)
         from featviz_core import ascent
 

@@ -24,7 +24,7 @@ import sidebar_state as state
 from featviz_core import catalog
 from featviz_core.atlas import Atlas, AtlasLayer
 from featviz_core.catalog import ModelLoadError
-from featviz_core.settings import PRESETS, RenderSettings, SettingsError, fit_to_input_size
+from featviz_core.settings import PRESETS, RenderSettings, SettingsError, fit_to_model_input
 from sidebar_state import CUSTOM, field_key, request  # noqa: F401  (pages ask the sidebar through here)
 
 PREFERRED_LAYER = "block5_conv3"
@@ -222,8 +222,7 @@ def _validate(loaded: ModelInfo, layer: AtlasLayer) -> tuple[RenderSettings | No
         settings = RenderSettings(model=loaded.name, layer=layer.name, filter=int(st.session_state["filter"]),
                                   **{**state.hidden_preset_values(), **state.field_values()})  # type: ignore[arg-type]
         settings.check_layer(loaded.layers)
-        if loaded.input_size is not None:
-            settings = fit_to_input_size(settings, min(loaded.input_size))
+        settings = fit_to_model_input(settings, loaded.input_size)
     except SettingsError as error:
         return None, problems_by_field(error)
     return settings, {}

@@ -172,11 +172,11 @@ def settings_from_args(args: argparse.Namespace):
 def fitted_to_model(settings, loaded, args: argparse.Namespace):
     """For a model that takes one input size only, the preset scaled down to it (settings.fit_to_input_size),
     unless the size or schedule was given (--size, --octaves, --steps)."""
-    from .settings import fit_to_input_size
+    from .settings import fit_to_model_input
 
-    if loaded.input_size is None or any(value is not None for value in (args.size, args.octaves, args.steps)):
+    if any(value is not None for value in (args.size, args.octaves, args.steps)):
         return settings
-    return fit_to_input_size(settings, min(loaded.input_size))
+    return fit_to_model_input(settings, loaded.input_size)
 
 
 def _read_file(path: Path) -> bytes:
@@ -417,11 +417,9 @@ def optimized_pictures(loaded, layer: str, filters: Sequence[int]) -> dict[int, 
     exactly these settings, else rendered in batches."""
     from .ascent import batch_limit, render_batch
     from .atlas import default_atlas_folders, find_atlases
-    from .settings import DEFAULT_PRESET, fit_to_input_size, preset
+    from .settings import DEFAULT_PRESET, fit_to_model_input, preset
 
-    settings = preset(DEFAULT_PRESET, model=loaded.name, layer=layer)
-    if loaded.input_size is not None:
-        settings = fit_to_input_size(settings, min(loaded.input_size))
+    settings = fit_to_model_input(preset(DEFAULT_PRESET, model=loaded.name, layer=layer), loaded.input_size)
     pictures = {}
     for atlas in find_atlases(default_atlas_folders())[0]:
         for index in filters:
@@ -429,8 +427,9 @@ def optimized_pictures(loaded, layer: str, filters: Sequence[int]) -> dict[int, 
             if entry is not None and index not in pictures:
                 pictures[index] = entry.image()
     missing = [index for index in filters if index not in pictures]
-    for first in range(0, len(missing), batch_limit(settings)):
-        chunk = missing[first:first + batch_limit(settings)]
+    batch = batch_limit(settings)
+    for first in range(0, len(missing), batch):
+        chunk = missing[first:first + batch]
         bar = ProgressBar(f"pictures {chunk[0]}-{chunk[-1]}", settings.total_steps)
         pictures.update((result.settings.filter, result.image) for result in render_batch(
             settings, chunk, loaded, on_progress=lambda event: bar(event.step, float(event.losses.mean()))))

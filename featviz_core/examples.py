@@ -20,7 +20,7 @@ from PIL import Image, ImageDraw
 
 from .image_sets import ImageSet
 from .imaging import match_channels
-from .models import LoadedModel, feature_model, fixed_input_size
+from .models import LoadedModel, feature_model
 
 WORKING_SIZE = 224  # shorter side of each image as the network sees it (models without a fixed input size)
 MAX_ASPECT = 4  # longer side at most this many times the shorter one
@@ -226,8 +226,8 @@ def layer_examples(loaded: LoadedModel, layer: str, image_set: ImageSet, top: in
     began = time.perf_counter()
     preprocess = preprocess or loaded.preprocess
     network = feature_model(loaded.model, layer)
-    channels = int(loaded.model.inputs[0].shape[-1])
-    fixed = fixed_input_size(loaded.model)
+    channels = loaded.channels
+    fixed = loaded.input_size
     filters = int(network.outputs[0].shape[-1])
     wants_list = isinstance(network.input, (list, tuple))  # called as built: no Keras structure warning
     total = len(image_set.images)

@@ -220,6 +220,7 @@ def _load_failure(file_name: str, error: BaseException) -> str:
 
 
 def _all_layers(model: keras.Model):
+    """Every layer in network order, looking inside nested models (which are yielded too)."""
     for layer in model.layers:
         yield layer
         if isinstance(layer, keras.Model):
@@ -256,11 +257,7 @@ def classifier_layer(model: keras.Model) -> keras.layers.Dense | None:
 
 def _conv_layers(model: keras.Model):
     """Conv layers in network order, looking inside nested models (e.g. a pretrained base)."""
-    for layer in model.layers:
-        if isinstance(layer, CONV_TYPES):
-            yield layer
-        elif isinstance(layer, keras.Model):
-            yield from _conv_layers(layer)
+    return (layer for layer in _all_layers(model) if isinstance(layer, CONV_TYPES))
 
 
 def list_layers(model: keras.Model) -> tuple[LayerInfo, ...]:
@@ -276,8 +273,7 @@ def list_layers(model: keras.Model) -> tuple[LayerInfo, ...]:
 
 
 def _contains(model: keras.Model, layer_name: str) -> bool:
-    return any(layer.name == layer_name or (isinstance(layer, keras.Model) and _contains(layer, layer_name))
-               for layer in model.layers)
+    return any(layer.name == layer_name for layer in _all_layers(model))
 
 
 def _truncated(model: keras.Model, layer_name: str,
@@ -338,9 +334,3 @@ def fixed_input_size(model: keras.Model) -> tuple[int, int] | None:
     height, width = model.inputs[0].shape[1:3]
     return (int(height), int(width)) if height is not None and width is not None else None
 
-
-def preprocess_for(loaded: LoadedModel, preprocessing: str) -> Preprocess:
-    """The input function for a preprocessing name (see `featviz_core.preprocessing`)."""
-    from .preprocessing import preprocess_for as chosen
-
-    return chosen(loaded, preprocessing)

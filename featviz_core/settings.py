@@ -246,7 +246,6 @@ def _same(key: str, value: object, preset_value: object) -> bool:
     return str(value) == str(preset_value) if key == "objective" else value == preset_value
 
 
-
 def fit_to_input_size(settings: RenderSettings, size: int) -> RenderSettings:
     """Settings for a model that only takes `size` x `size` images (use min(height, width)).
 
@@ -263,6 +262,12 @@ def fit_to_input_size(settings: RenderSettings, size: int) -> RenderSettings:
                     if int(size / settings.upscale_factor ** count) >= smallest), 1)
     steps = min(math.ceil(settings.total_steps / octaves), MAX_TOTAL_STEPS // octaves)
     return settings.with_changes(final_size=size, octaves=octaves, steps_per_octave=steps)
+
+
+def fit_to_model_input(settings: RenderSettings, input_size: tuple[int, int] | None) -> RenderSettings:
+    """`fit_to_input_size` for a model's (height, width) input, or the settings unchanged when the model
+    takes any size (input_size None)."""
+    return settings if input_size is None else fit_to_input_size(settings, min(input_size))
 
 
 LEGACY_RAW_INPUT = "raw_input"  # featviz 0.3 stored this switch; the "preprocessing" choice replaced it

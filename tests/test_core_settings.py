@@ -227,3 +227,11 @@ def test_legacy_raw_input_maps_to_a_preprocessing():
     assert upgrade_legacy_settings({"raw_input": False, "seed": 1}) == {"preprocessing": "model", "seed": 1}
     assert upgrade_legacy_settings({"raw_input": True}) == {"preprocessing": "raw"}
     assert upgrade_legacy_settings({"preprocessing": "unit"}) == {"preprocessing": "unit"}
+
+
+def test_fit_to_model_input_uses_the_shorter_side_and_leaves_any_size_models_alone():
+    from featviz_core.settings import fit_to_input_size, fit_to_model_input
+
+    robust = preset("robust")
+    assert fit_to_model_input(robust, None) is robust
+    assert fit_to_model_input(robust, (40, 28)) == fit_to_input_size(robust, 28)

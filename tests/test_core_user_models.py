@@ -234,7 +234,7 @@ def test_cli_exits_2_with_one_line_for_bad_files(capsys, tmp_path, bad_files, na
 
 def test_each_preprocessing_maps_pixels_as_documented(tiny_model):
     from featviz_core import preprocessing
-    from featviz_core.models import preprocess_for
+    from featviz_core.preprocessing import preprocess_for
 
     rgb = tf.constant(np.random.default_rng(2).uniform(0, 255, (1, 4, 4, 3)), tf.float32)
     gray, four = to_model_channels(rgb, 1), tf.concat([rgb, rgb[..., :1]], axis=-1)

@@ -16,6 +16,11 @@ def _conv(filters: int, name: str, seed: int, **options) -> keras.layers.Conv2D:
                                bias_initializer=keras.initializers.Constant(0.05), **options)
 
 
+def _softmax_head(classes: int, seed: int) -> keras.layers.Dense:
+    return keras.layers.Dense(classes, activation="softmax", name="predictions",
+                              kernel_initializer=keras.initializers.GlorotUniform(seed=seed))
+
+
 def gray28() -> keras.Model:
     """MNIST-shaped: 28x28x1 input, conv + BatchNorm, a Flatten (so the size is fixed), a softmax head."""
     inputs = keras.Input((28, 28, 1))
@@ -24,8 +29,7 @@ def gray28() -> keras.Model:
     x = keras.layers.MaxPooling2D(name="pool1")(x)
     x = _conv(6, "conv2", 2)(x)
     x = keras.layers.Flatten(name="flatten")(x)
-    outputs = keras.layers.Dense(10, activation="softmax", name="predictions",
-                                 kernel_initializer=keras.initializers.GlorotUniform(seed=3))(x)
+    outputs = _softmax_head(10, seed=3)(x)
     return keras.Model(inputs, outputs, name="gray28")
 
 
@@ -44,8 +48,7 @@ def any_size_classifier() -> keras.Model:
     x = _conv(4, "conv1", 6)(inputs)
     x = _conv(6, "conv2", 7)(x)
     x = keras.layers.GlobalAveragePooling2D(name="gap")(x)
-    outputs = keras.layers.Dense(5, activation="softmax", name="predictions",
-                                 kernel_initializer=keras.initializers.GlorotUniform(seed=8))(x)
+    outputs = _softmax_head(5, seed=8)(x)
     return keras.Model(inputs, outputs, name="anysize")
 
 
