@@ -10,10 +10,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .memory import limit_heap_arenas
+from .memory import tune_heap
 
 __version__ = "0.4.0"
-limit_heap_arenas()  # before TensorFlow starts its threads: a lower peak memory (see memory.py)
+tune_heap()  # before TensorFlow starts its threads: a lower peak memory (see memory.py)
 
 _EXPORTS = {
     "Atlas": "atlas", "AtlasError": "atlas", "find_atlases": "atlas", "open_atlas": "atlas",

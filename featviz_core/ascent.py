@@ -21,7 +21,7 @@ import tensorflow as tf
 
 from . import imaging, objectives
 from .devices import device_name
-from .lean_gradients import lean_conv_gradients
+from .lean_gradients import lean_input_gradients
 from .memory import release_freed_memory
 from .models import LoadedModel, fixed_input_size, load_model, pre_activation_model
 from .parts import OPTIMIZERS, PARAMETERIZATIONS, TRANSFORMS
@@ -92,7 +92,7 @@ class AscentStep:
 
     def _step(self, param, first, second, count, filters, groups, step_size, warm, seed):
         objective = self.method.objective
-        with lean_conv_gradients():
+        with lean_input_gradients():
             pixels = self.parameterization.to_pixels(param)
             outputs, real_outputs = self._layer_outputs(self.transform(pixels, seed), warm, self.preprocess)
             total = tf.reduce_sum(objectives.objective_scores(objective, outputs, pixels, filters, groups))

@@ -4,6 +4,11 @@ TensorFlow frees a render's activations into glibc's heap, which keeps much of i
 the heap after a render brings the resident size back near its level before the render. Its many
 threads would each get a heap ("arena") of their own; capping them at two lowers the peak (1,127 ->
 1,047 MB over six VGG16 renders, same speed) without the MALLOC_ARENA_MAX variable a host may not set.
+glibc also raises its mmap threshold as large blocks are freed (up to 32 MB), after which a render's
+activations land in the heap, fragment it and stay resident. A fixed 8 MB threshold keeps the large
+activations of the big octaves in mappings of their own, returned to the OS when freed, while smaller
+blocks still reuse the heap (1 MB saved more but cost a page fault per page of every big tensor, about
+a quarter more time). `python benchmarks/bench_memory.py --against REV` measures it.
 """
 
 from __future__ import annotations
@@ -38,8 +43,10 @@ def peak_rss_mb() -> float | None:
     return _status_mb("VmHWM")
 
 
-M_ARENA_MAX = -8  # glibc's mallopt parameter number
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter numbers
+M_ARENA_MAX = -8
 HEAP_ARENAS = 2
+MMAP_THRESHOLD_BYTES = 8 << 20
 
 
 @functools.lru_cache(maxsize=1)
@@ -50,11 +57,13 @@ def _libc() -> ctypes.CDLL | None:
         return None
 
 
-def limit_heap_arenas(arenas: int = HEAP_ARENAS) -> None:
-    """Let glibc create at most `arenas` heaps for all threads from now on; a no-op elsewhere."""
+def tune_heap(arenas: int = HEAP_ARENAS, mmap_threshold: int = MMAP_THRESHOLD_BYTES) -> None:
+    """Let glibc create at most `arenas` heaps for all threads from now on, and give every block of
+    `mmap_threshold` bytes or more its own mapping; a no-op elsewhere."""
     libc = _libc()
     if libc is not None and hasattr(libc, "mallopt"):
         libc.mallopt(M_ARENA_MAX, arenas)
+        libc.mallopt(M_MMAP_THRESHOLD, mmap_threshold)
 
 
 @functools.lru_cache(maxsize=1)

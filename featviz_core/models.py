@@ -276,6 +276,14 @@ def _contains(model: keras.Model, layer_name: str) -> bool:
     return any(layer.name == layer_name for layer in _all_layers(model))
 
 
+def _find_layer(model: keras.Model, layer_name: str) -> keras.layers.Layer:
+    """The layer called `layer_name`, at any nesting depth."""
+    found = next((layer for layer in _all_layers(model) if layer.name == layer_name), None)
+    if found is None:
+        raise ValueError(f"layer {layer_name!r} is not in {model.name}")
+    return found
+
+
 def _truncated(model: keras.Model, layer_name: str,
                make_output: Callable[[keras.layers.Layer], keras.KerasTensor]) -> keras.Model:
     """A model from the input to `make_output(layer)`, for a layer at any nesting depth.
@@ -310,23 +318,21 @@ def pre_activation_model(model: keras.Model, layer_name: str) -> tuple[keras.Mod
 
     Applying the activation to the model's output gives the layer's real output; reading the
     output directly gives the pre-activation, which still has a gradient where a ReLU is off.
+    The layer's linear copy is applied to a fresh input, never to `model`'s own tensors: a layer
+    called on those would be recorded in `model`'s graph and live (with its weights) as long as
+    `model` does, one copy per call.
     """
-    activations: list[Activation] = []
-
-    def linear_output(target: keras.layers.Layer) -> keras.KerasTensor:
-        activation = getattr(target, "activation", None)
-        if activation is None or activation is keras.activations.linear:
-            activations.append(keras.activations.linear)
-            return target.output
-        linear = target.__class__.from_config({**target.get_config(), "activation": "linear",
-                                               "name": f"{target.name}_linear"})
-        output = linear(target.input)
-        linear.set_weights(target.get_weights())
-        activations.append(activation)
-        return output
-
-    network = _truncated(model, layer_name, linear_output)
-    return network, activations[0]
+    target = _find_layer(model, layer_name)
+    activation = getattr(target, "activation", None)
+    if activation is None or activation is keras.activations.linear:
+        return feature_model(model, layer_name), keras.activations.linear
+    before = _truncated(model, layer_name, lambda layer: layer.input)
+    linear = target.__class__.from_config({**target.get_config(), "activation": "linear",
+                                           "name": f"{target.name}_linear"})
+    inputs = keras.Input(model.inputs[0].shape[1:])
+    network = keras.Model(inputs, linear(before(inputs)))
+    linear.set_weights(target.get_weights())
+    return network, activation
 
 
 def fixed_input_size(model: keras.Model) -> tuple[int, int] | None:

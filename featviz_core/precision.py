@@ -44,6 +44,8 @@ def with_compute_dtype(model: keras.Model, dtype: str) -> keras.Model:
         return model
 
     def clone_layer(layer: keras.layers.Layer) -> keras.layers.Layer:
+        if isinstance(layer, keras.Model):  # a nested model: its layers, one by one
+            return keras.models.clone_model(layer, clone_function=clone_layer)
         config = layer.get_config()
         config["dtype"] = keras.DTypePolicy(f"mixed_{dtype}")
         return layer.__class__.from_config(config)

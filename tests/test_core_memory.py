@@ -1,4 +1,5 @@
-"""The ascent's memory savers: the lean convolution gradient, the heap trimmed between renders, capped arenas."""
+"""The ascent's memory savers: the lean convolution and ReLU gradients, the heap trimmed between renders, capped
+arenas and a fixed mmap threshold."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import tensorflow as tf
 
 from featviz_core import ascent, lean_gradients, memory
 from featviz_core.ascent import render
-from featviz_core.lean_gradients import lean_conv_gradients
+from featviz_core.lean_gradients import lean_input_gradients
 from featviz_core.models import load_model
 from featviz_core.settings import preset
 
@@ -28,7 +29,7 @@ def test_lean_conv_gradient_matches_tensorflows(strides, padding, kernel):
 
     @tf.function
     def lean(x):
-        with lean_conv_gradients():
+        with lean_input_gradients():
             return tf.gradients(tf.reduce_sum(model(x) ** 2), x)[0]
 
     with tf.GradientTape() as tape:
@@ -40,10 +41,35 @@ def test_lean_conv_gradient_matches_tensorflows(strides, padding, kernel):
     assert ("Conv2DBackpropInput" in built) == (strides != 1 or padding != "same" or kernel % 2 == 0)
 
 
-def test_the_ascent_step_uses_the_lean_gradient(tiny_model):
+def test_lean_relu_gradient_is_tensorflows_exactly():
+    values = tf.constant(np.random.default_rng(2).normal(size=(2, 9, 7, 4)), tf.float32)
+    weights = tf.constant(np.random.default_rng(3).normal(size=(2, 9, 7, 4)), tf.float32)
+
+    @tf.function
+    def lean(x):
+        with lean_input_gradients():
+            return tf.gradients(tf.reduce_sum(tf.nn.relu(x) * weights), x)[0]
+
+    with tf.GradientTape() as tape:
+        tape.watch(values)
+        total = tf.reduce_sum(tf.nn.relu(values) * weights)
+    np.testing.assert_array_equal(lean(values).numpy(), tape.gradient(total, values).numpy())
+    built = {op.type for op in lean.get_concrete_function(values).graph.get_operations()}
+    assert "ReluGrad" not in built and "Greater" in built
+
+
+def test_the_ascent_step_uses_the_lean_gradients(tiny_model):
     step = ascent.ascent_step(tiny_model, "block2_conv2")
-    built = {op.type for op in step.step.get_concrete_function().graph.get_operations()}
-    assert "Conv2D" in built and "Conv2DBackpropInput" not in built
+    graph = step.step.get_concrete_function().graph
+    built = {op.type for op in graph.get_operations()}
+    assert "Conv2D" in built and not built & {"Conv2DBackpropInput", "Conv2DBackpropFilter", "ReluGrad"}
+    # The backward pass reads each hidden ReLU's output only through its one-byte mask (the last ReLU is
+    # the layer's own output, which the objective reads).
+    *hidden, _ = [op for op in graph.get_operations() if op.type == "Relu"]
+    assert hidden
+    for relu in hidden:
+        readers = {consumer.type for consumer in relu.outputs[0].consumers()}
+        assert "Greater" in readers and not readers & {"Mul", "Select", "SelectV2", "ReluGrad"}, readers
 
 
 @pytest.mark.parametrize("preset_name, max_levels, mean_levels, loss_rtol", [
@@ -84,6 +110,32 @@ threads = [threading.Thread(target=work) for _ in range(8)]
 [thread.join() for thread in threads]
 libc.malloc_stats()
 """
+
+
+MMAP_PROBE = """
+import ctypes, sys
+if sys.argv[1] == "featviz":
+    import featviz_core  # noqa: F401  (fixes the mmap threshold on import)
+class MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in
+                ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+libc = ctypes.CDLL("libc.so.6")
+libc.malloc.restype = ctypes.c_void_p
+libc.mallinfo2.restype = MallInfo2
+libc.free(ctypes.c_void_p(libc.malloc(20 << 20)))  # glibc's own rule now raises its threshold to 20 MB
+before = libc.mallinfo2().hblks
+block = libc.malloc(12 << 20)
+print(libc.mallinfo2().hblks - before)  # 1 where the 12 MB block got a mapping of its own
+"""
+
+
+@pytest.mark.skipif(memory._libc() is None, reason="glibc only")
+def test_importing_featviz_core_keeps_large_blocks_in_their_own_mappings():
+    def mapped_blocks(mode: str) -> int:
+        done = subprocess.run([sys.executable, "-c", MMAP_PROBE, mode], capture_output=True, text=True, check=True)
+        return int(done.stdout)
+
+    assert mapped_blocks("plain") == 0 and mapped_blocks("featviz") == 1
 
 
 @pytest.mark.skipif(memory._libc() is None, reason="glibc only")

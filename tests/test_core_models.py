@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import subprocess
 import sys
+import weakref
 import zipfile
 
 import keras
@@ -13,7 +15,8 @@ import pytest
 
 from featviz_core import models
 from featviz_core.ascent import render
-from featviz_core.models import ModelLoadError, feature_model, list_layers, load_model
+from featviz_core.models import ModelLoadError, feature_model, list_layers, load_model, pre_activation_model
+from featviz_core.precision import with_compute_dtype
 from featviz_core.settings import RenderSettings
 
 TINY_LAYERS = [("block1_conv1", 8), ("block1_conv2", 8), ("block2_conv1", 16), ("block2_conv2", 16)]
@@ -56,6 +59,35 @@ def test_feature_model_ends_at_the_chosen_layer(tiny_model, layer, channels):
             break
     assert outputs.shape == reference.shape
     assert np.allclose(outputs, reference, atol=1e-5)
+
+
+def test_pre_activation_copies_leave_the_model_alone_and_go_with_their_network(tiny_model):
+    """Each ascent step builds one; a copy recorded in the model's graph would live as long as the model."""
+    model = tiny_model.model
+    graph_size = {layer.name: len(layer._outbound_nodes) for layer in model.layers}
+    network, activation = pre_activation_model(model, "block2_conv2")
+    images = np.random.default_rng(1).random((1, 20, 20, 3)).astype("float32") * 255
+    np.testing.assert_allclose(activation(network(images)), feature_model(model, "block2_conv2")(images), atol=1e-4)
+    copy = weakref.ref(network.layers[-1])
+    del network
+    gc.collect()
+    assert copy() is None
+    assert {layer.name: len(layer._outbound_nodes) for layer in model.layers} == graph_size
+
+
+def test_a_bfloat16_copy_of_a_pre_activation_network_computes_in_bfloat16(tiny_model):
+    network, _ = pre_activation_model(tiny_model.model, "block2_conv2")
+    copy = with_compute_dtype(network, "bfloat16")
+
+    def conv_policies(model: keras.Model) -> list[str]:
+        inner = [conv_policies(layer) for layer in model.layers if isinstance(layer, keras.Model)]
+        own = [layer.dtype_policy.name for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+        return own + [name for names in inner for name in names]
+
+    assert conv_policies(copy) == ["mixed_bfloat16"] * 4
+    images = np.random.default_rng(2).random((1, 20, 20, 3)).astype("float32") * 255
+    expected = np.asarray(network(images))
+    assert np.abs(np.asarray(copy(images), "float32") - expected).max() <= 0.05 * np.abs(expected).max()
 
 
 def test_registry_names_and_descriptions():
