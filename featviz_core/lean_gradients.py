@@ -56,7 +56,7 @@ def _lean_conv2d_gradient(op: tf.Operation, grad: tf.Tensor) -> tuple[tf.Tensor,
 @tf.RegisterGradient(LEAN_RELU)
 def _lean_relu_gradient(op: tf.Operation, grad: tf.Tensor) -> tf.Tensor:
     positive = tf.math.greater(op.outputs[0], 0)
-    return tf.where(positive, grad, tf.zeros_like(grad))
+    return tf.where(positive, grad, tf.zeros([], grad.dtype))  # broadcast: no tensor of zeros
 
 
 @contextlib.contextmanager
