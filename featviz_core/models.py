@@ -272,16 +272,9 @@ def list_layers(model: keras.Model) -> tuple[LayerInfo, ...]:
     return tuple(found)
 
 
-def _contains(model: keras.Model, layer_name: str) -> bool:
-    return any(layer.name == layer_name for layer in _all_layers(model))
-
-
-def _find_layer(model: keras.Model, layer_name: str) -> keras.layers.Layer:
-    """The layer called `layer_name`, at any nesting depth."""
-    found = next((layer for layer in _all_layers(model) if layer.name == layer_name), None)
-    if found is None:
-        raise ValueError(f"layer {layer_name!r} is not in {model.name}")
-    return found
+def _layer_named(model: keras.Model, layer_name: str) -> keras.layers.Layer | None:
+    """The layer called `layer_name`, at any nesting depth, or None."""
+    return next((layer for layer in _all_layers(model) if layer.name == layer_name), None)
 
 
 def _truncated(model: keras.Model, layer_name: str,
@@ -293,8 +286,8 @@ def _truncated(model: keras.Model, layer_name: str,
     """
     if any(layer.name == layer_name for layer in model.layers):
         return keras.Model(model.inputs, make_output(model.get_layer(layer_name)))
-    owner = next((layer for layer in model.layers if isinstance(layer, keras.Model) and _contains(layer, layer_name)),
-                 None)
+    owner = next((layer for layer in model.layers
+                  if isinstance(layer, keras.Model) and _layer_named(layer, layer_name) is not None), None)
     if owner is None:
         raise ValueError(f"layer {layer_name!r} is not in {model.name}")
     inner = _truncated(owner, layer_name, make_output)
@@ -322,7 +315,9 @@ def pre_activation_model(model: keras.Model, layer_name: str) -> tuple[keras.Mod
     called on those would be recorded in `model`'s graph and live (with its weights) as long as
     `model` does, one copy per call.
     """
-    target = _find_layer(model, layer_name)
+    target = _layer_named(model, layer_name)
+    if target is None:
+        raise ValueError(f"layer {layer_name!r} is not in {model.name}")
     activation = getattr(target, "activation", None)
     if activation is None or activation is keras.activations.linear:
         return feature_model(model, layer_name), keras.activations.linear
