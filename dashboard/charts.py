@@ -1,8 +1,13 @@
-"""Plotly figures: loss curves with octave boundaries, the octave schedule."""
+"""Charts: loss curves with octave boundaries (Vega-Lite), the octave schedule (Plotly).
+
+Loss curves are Vega-Lite specs with their data inlined in each layer: Streamlit passes such a spec
+to the browser as it is (no dataframe, so no pandas or Arrow on the server), and Vega-Lite's bundle
+is a fraction of Plotly's, so the picture beside the chart shows and the scrubber answers at once.
+"""
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -11,46 +16,60 @@ PALETTE = ("#e4572e", "#17bebb", "#ffc914", "#76b041", "#7d5ba6", "#2e86ab")
 MARKER_COLOR = "#e4572e"
 
 
-def loss_figure(curves: Mapping[str, np.ndarray], octave_starts: Sequence[int], octave_sizes: Sequence[int],
-                step: int | None = None, height: int = 340) -> go.Figure:
-    """Loss (the filter's mean activation) after each step, one line per run.
+def loss_spec(curves: Mapping[str, np.ndarray], octave_starts: Sequence[int], octave_sizes: Sequence[int],
+              step: int | None = None, height: int = 340) -> dict[str, Any]:
+    """Loss (the filter's mean activation) after each step, one line per run, as a Vega-Lite spec.
 
-    Dotted vertical lines mark where each octave begins, each octave is labelled with its image size,
+    Dotted vertical rules mark where each octave begins, each octave is labelled with its image size,
     and `step` (the scrubber's position) is marked on every curve.
     """
-    figure = go.Figure()
-    for index, (name, losses) in enumerate(curves.items()):
-        steps = np.arange(1, len(losses) + 1)
-        figure.add_trace(go.Scatter(x=steps, y=losses, mode="lines", name=name,
-                                    line=dict(color=PALETTE[index % len(PALETTE)], width=2.5),
-                                    hovertemplate="step %{x}<br>loss %{y:.4g}<extra>" + name + "</extra>"))
+    names = list(curves)
     total = max((len(losses) for losses in curves.values()), default=0)
-    _mark_octaves(figure, octave_starts, octave_sizes, total)
-    if step is not None and step > 0:
-        figure.add_vline(x=step, line=dict(color=MARKER_COLOR, width=2))
-        for index, losses in enumerate(curves.values()):
-            if step <= len(losses):
-                figure.add_trace(go.Scatter(x=[step], y=[losses[step - 1]], mode="markers", showlegend=False,
-                                            marker=dict(size=11, color=PALETTE[index % len(PALETTE)],
-                                                        line=dict(color="white", width=2)),
-                                            hoverinfo="skip"))
-    figure.update_layout(height=height, margin=dict(l=10, r=10, t=36, b=10), hovermode="x unified",
-                         legend=dict(orientation="h", yanchor="bottom", y=1.08, x=0),
-                         showlegend=len(curves) > 1)
-    figure.update_xaxes(title_text="ascent step", range=[0.5, max(total, 1) + 0.5])
-    figure.update_yaxes(title_text="loss (mean activation)")
-    return figure
+    colour = {"field": "run", "type": "nominal", "sort": names,
+              "scale": {"domain": names, "range": [PALETTE[i % len(PALETTE)] for i in range(len(names))]},
+              "legend": {"orient": "top", "title": None} if len(names) > 1 else None}
+    x = {"field": "step", "type": "quantitative", "title": "ascent step",
+         "scale": {"domain": [0.5, max(total, 1) + 0.5], "nice": False, "zero": False}}
+    points = [{"run": name, "step": index + 1, "loss": float(value)}
+              for name, losses in curves.items() for index, value in enumerate(losses)]
+    layers: list[dict[str, Any]] = [{
+        "data": {"values": points},
+        "mark": {"type": "line", "strokeWidth": 2.5},
+        "encoding": {"x": x, "y": {"field": "loss", "type": "quantitative", "title": "loss (mean activation)"},
+                     "color": colour, "tooltip": [{"field": "run", "title": "run"}, {"field": "step", "title": "step"},
+                                                  {"field": "loss", "title": "loss", "format": ".4g"}]},
+    }]
+    layers += _octave_layers(octave_starts, octave_sizes, total)
+    if step is not None and 0 < step <= total:
+        layers.append({"data": {"values": [{"step": step}]}, "mark": {"type": "rule", "color": MARKER_COLOR,
+                                                                        "strokeWidth": 2},
+                       "encoding": {"x": {"field": "step", "type": "quantitative"}}})
+        layers.append({"data": {"values": [p for p in points if p["step"] == step]},
+                       "mark": {"type": "point", "filled": True, "size": 130, "stroke": "white", "strokeWidth": 2,
+                                "opacity": 1},
+                       "encoding": {"x": {"field": "step", "type": "quantitative"},
+                                    "y": {"field": "loss", "type": "quantitative"}, "color": colour}})
+    return {"height": height, "layer": layers, "resolve": {"scale": {"color": "shared"}}}
 
 
-def _mark_octaves(figure: go.Figure, starts: Sequence[int], sizes: Sequence[int], total: int) -> None:
+def _octave_layers(starts: Sequence[int], sizes: Sequence[int], total: int) -> list[dict[str, Any]]:
+    """A dotted rule where each octave after the first begins, and every octave's size on top."""
     ends = list(starts[1:]) + [total]
-    for index, (start, end, size) in enumerate(zip(starts, ends, sizes)):
-        if start >= total:
-            break
-        if index:
-            figure.add_vline(x=start + 0.5, line=dict(color="rgba(128,128,128,0.6)", width=1, dash="dot"))
-        figure.add_annotation(x=(start + min(end, total)) / 2 + 0.5, y=1.0, yref="paper", yanchor="bottom",
-                              text=f"{size} px", showarrow=False, font=dict(size=11, color="gray"))
+    shown = [(start, min(end, total), size) for start, end, size in zip(starts, ends, sizes) if start < total]
+    if not shown:
+        return []
+    rules = [{"step": start + 0.5} for start, _, _ in shown[1:]]
+    labels = [{"step": (start + end) / 2 + 0.5, "label": f"{size} px"} for start, end, size in shown]
+    layers: list[dict[str, Any]] = [{
+        "data": {"values": labels},
+        "mark": {"type": "text", "baseline": "bottom", "dy": -4, "color": "gray", "fontSize": 11},
+        "encoding": {"x": {"field": "step", "type": "quantitative"}, "y": {"value": 0}, "text": {"field": "label"}},
+    }]
+    if rules:
+        layers.insert(0, {"data": {"values": rules},
+                          "mark": {"type": "rule", "strokeDash": [2, 3], "color": "gray", "opacity": 0.6},
+                          "encoding": {"x": {"field": "step", "type": "quantitative"}}})
+    return layers
 
 
 def schedule_figure(octave_sizes: Sequence[int], steps_per_octave: int, final_size: int,

@@ -69,8 +69,8 @@ def result_key(settings: RenderSettings, *extra: object) -> str:
 
 def loss_chart(result: Result, key: str, step: int | None = None) -> None:
     """The loss curve with its octaves (and the scrubber's step), with a line on how to read it."""
-    figure = charts.loss_figure({"loss": result.losses}, result.octave_starts, result.octave_sizes, step=step)
-    st.plotly_chart(figure, key=f"loss_{key}", config={"displayModeBar": False})
+    spec = charts.loss_spec({"loss": result.losses}, result.octave_starts, result.octave_sizes, step=step)
+    st.vega_lite_chart(spec, key=f"loss_{key}")
     st.caption("Each dotted line starts an octave: the image is enlarged and the ascent goes on at the new "
                "size (labelled on top)." + (" The red line is the scrubber's step." if step is not None else ""))
 

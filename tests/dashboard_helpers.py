@@ -51,9 +51,9 @@ class RenderCounter:
         return len(self.calls)
 
 
-def plotly_charts(at: AppTest) -> list:
-    """st.plotly_chart elements (AppTest knows them only as unknown elements of this type)."""
-    return list(at.get("plotly_chart"))
+def loss_charts(at: AppTest) -> list:
+    """st.vega_lite_chart elements, the loss curves (AppTest knows them only as unknown elements of this type)."""
+    return list(at.get("vega_lite_chart"))
 
 
 def query_param(at: AppTest, name: str) -> str:

@@ -124,6 +124,9 @@ def main_image_src(page) -> str:
     return page.locator(f"{MAIN} [data-testid='stImage'] img").first.get_attribute("src")
 
 
+LOSS_CHART = f"{MAIN} [data-testid='stVegaLiteChart']"  # the loss curve (Vega-Lite)
+
+
 def render_on(page, url: str, button: str, done: str) -> None:
     """Open a page, click its render button and wait for the finished view."""
     page.goto(url)
@@ -137,7 +140,7 @@ def no_exception_shown(page) -> None:
 
 def test_explore_renders_and_the_scrubber_changes_the_image(page, server):
     page.goto(f"{server}/?{SMALL}&filter=2")
-    page.locator(f"{MAIN} [data-testid='stPlotlyChart']").wait_for()
+    page.locator(LOSS_CHART).wait_for()
     settle(page)
     assert page.locator(f"{MAIN} [data-testid='stImage']").count() == 1
     assert "finished picture" in page.locator(f"{MAIN} [data-testid='stImage']").inner_text()
@@ -205,7 +208,7 @@ def test_two_sessions_at_once_each_see_their_place_in_line_and_get_their_own_pic
         assert "until it is done" in tabs[1].locator("[data-testid='stAlert']").first.inner_text()
         shot(tabs[1], "browser_in_line")
         for tab, number in zip(tabs, (20, 21)):
-            tab.locator(f"{MAIN} [data-testid='stPlotlyChart']").wait_for()
+            tab.locator(LOSS_CHART).wait_for()
             settle(tab)
             assert f"filter {number}:" in tab.locator(f"{MAIN} [data-testid='stCaptionContainer']").first.inner_text()
             assert tab.locator(f"{MAIN} [data-testid='stImage']").count() == 1
@@ -217,10 +220,10 @@ def test_two_sessions_at_once_each_see_their_place_in_line_and_get_their_own_pic
 
 def test_compare_renders_three_starts_side_by_side(page, server):
     render_on(page, f"{server}/compare?{SMALL}&filter=2", "Render", "How alike are they?")
-    page.locator(f"{MAIN} [data-testid='stPlotlyChart']").wait_for()
+    page.locator(LOSS_CHART).wait_for()
     settle(page)
     assert page.locator(f"{MAIN} [data-testid='stImage']").count() == 6
-    assert page.locator(f"{MAIN} [data-testid='stPlotlyChart']").count() == 1
+    assert page.locator(LOSS_CHART).count() == 1
     assert page.locator(f"{MAIN} [data-testid='stDataFrame']").count() == 2
     no_exception_shown(page)
     shot(page, "browser_compare")
@@ -231,13 +234,13 @@ def test_stop_on_compare_keeps_the_picture_so_far_and_can_render_the_rest(page, 
     time.sleep(1.0)
     page.get_by_role("button", name="Stop").click()
     page.get_by_text("Not started: Uniform gray, Colour gradient").wait_for()
-    page.locator(f"{MAIN} [data-testid='stPlotlyChart']").wait_for()
+    page.locator(LOSS_CHART).wait_for()
     settle(page)
     shot(page, "browser_compare_stopped")
     assert "Stopped: Noise (classic) at step" in page.locator(MAIN).inner_text()
     results = page.locator(f"{MAIN} [data-testid='stImage']").filter(has_text="Noise (classic):")
     assert results.count() == 1
-    assert page.locator(f"{MAIN} [data-testid='stPlotlyChart']").count() == 1
+    assert page.locator(LOSS_CHART).count() == 1
     no_exception_shown(page)
 
     page.get_by_role("button", name="Render the rest").click()
@@ -251,7 +254,7 @@ def test_methods_renders_classic_and_robust_side_by_side(page, server):
     settle(page)
     captions = page.locator(f"{MAIN} [data-testid='stImage']").all_inner_texts()
     assert [caption.split(":")[0].strip() for caption in captions] == ["classic", "robust"]
-    assert page.locator(f"{MAIN} [data-testid='stPlotlyChart']").count() == 1
+    assert page.locator(LOSS_CHART).count() == 1
     assert "Strongest activation" in page.locator(MAIN).inner_text() or "Dead here" in page.locator(MAIN).inner_text()
     no_exception_shown(page)
     shot(page, "browser_methods")
@@ -267,7 +270,7 @@ def test_gallery_renders_a_layer_and_opens_a_tile_in_explore(page, server):
     tile = page.locator(f"{MAIN} [data-testid='stImage']").nth(3)
     number = tile.inner_text().split("#")[1].split(" ")[0]
     page.locator(f".st-key-open_{number} button").click()  # Streamlit marks keyed widgets with st-key-<key>
-    page.locator(f"{MAIN} [data-testid='stPlotlyChart']").wait_for()
+    page.locator(LOSS_CHART).wait_for()
     settle(page)
     assert f"filter **{number}**" not in page.content()  # markdown is rendered, not shown raw
     assert f"filter {number}:" in page.locator(f"{MAIN} [data-testid='stCaptionContainer']").first.inner_text()

@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from dashboard_helpers import APP, ROOT, app, no_exceptions, plotly_charts
+from dashboard_helpers import APP, ROOT, app, no_exceptions, loss_charts
 
 # The tiny model's atlas: the robust preset at tiny sizes, filters 0-3 of two layers.
 ATLAS_VIEW = dict(preset="robust", steps_per_octave=2, octaves=2, final_size=48, layer="block2_conv2")
@@ -55,6 +55,7 @@ def test_an_atlas_view_opens_without_importing_tensorflow(tiny_atlas):
             "buttons": [button.label for button in at.button],
             "tensorflow": "tensorflow" in sys.modules,
             "keras": "keras" in sys.modules,
+            "pandas": "pandas" in sys.modules,
         }}))
     """)
     env = {**os.environ, "FEATVIZ_MODEL": "tiny", "FEATVIZ_ATLAS": str(tiny_atlas)}
@@ -68,13 +69,14 @@ def test_an_atlas_view_opens_without_importing_tensorflow(tiny_atlas):
     assert "block2_conv2 · 16 filters · 4 in atlas" in seen["layers"]  # layers come from the atlas index
     assert "Render live" in seen["buttons"]
     assert not seen["tensorflow"] and not seen["keras"]
+    assert not seen["pandas"]  # the loss chart's data travels inside its spec, not as a dataframe
 
 
 def test_render_live_turns_the_precomputed_picture_into_a_scrubbable_render(monkeypatch, renders, with_atlas):
     at = app(monkeypatch, **ATLAS_VIEW, filter=1).run()
     no_exceptions(at)
     assert renders.count == 0 and not at.slider
-    assert len(plotly_charts(at)) == 1  # the atlas' loss curve
+    assert len(loss_charts(at)) == 1  # the atlas' loss curve
     metrics = {metric.label: metric.value for metric in at.metric}
     assert {"Activation", "Robust", "High freq."} <= set(metrics)  # figures measured when the atlas was built
     at.button(key="explore_live").click().run()

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dashboard_helpers import page_at, no_exceptions, photo_png, plotly_charts, png
+from dashboard_helpers import page_at, no_exceptions, photo_png, loss_charts, png
 from featviz_core.results import Result, Snapshot
 from featviz_core.settings import RenderSettings
 
@@ -29,7 +29,7 @@ def test_three_starts_render_side_by_side_with_one_chart_and_a_table(monkeypatch
     no_exceptions(at)
     assert renders.count == before + 2  # the noise run is Explore's picture, already cached
     assert len(at.image) == 6  # start images row, results row
-    assert len(plotly_charts(at)) == 1
+    assert len(loss_charts(at)) == 1
     assert len(at.dataframe) == 2
     pairs = at.dataframe[0].value
     assert list(pairs["pair"]) == ["Noise (classic) vs Uniform gray", "Noise (classic) vs Colour gradient",
@@ -70,10 +70,11 @@ def test_octave_marks_follow_the_schedule_when_the_first_run_was_stopped(monkeyp
     monkeypatch.setattr(page_renders, "obtain", obtain)
     at = compare_page(monkeypatch, octaves=3)
     no_exceptions(at)
-    layout = json.loads(plotly_charts(at)[0].proto.spec)["layout"]
-    marks = [shape["x0"] for shape in layout["shapes"] if shape["line"].get("dash") == "dot"]
+    layers = json.loads(loss_charts(at)[0].proto.spec)["layer"]
+    marks = [row["step"] for layer in layers if layer["mark"].get("strokeDash") for row in layer["data"]["values"]]
     assert marks == [4.5, 8.5]  # octaves 2 and 3 start after steps 4 and 8
-    assert [note["text"] for note in layout["annotations"]] == [f"{size} px" for size in (27, 33, 40)]
+    labels = [row["label"] for layer in layers if layer["mark"]["type"] == "text" for row in layer["data"]["values"]]
+    assert labels == [f"{size} px" for size in (27, 33, 40)]
 
 
 def test_one_start_asks_for_two(monkeypatch):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dashboard_helpers import app, fresh_seed, no_exceptions, plotly_charts, query_param
+from dashboard_helpers import app, fresh_seed, no_exceptions, loss_charts, query_param
 
 SMALL = dict(preset="quick", final_size=48, octaves=2, steps_per_octave=8)  # 16 steps, quick on the tiny model
 
@@ -16,7 +16,7 @@ def test_explore_renders_picture_chart_scrubber_and_metrics(monkeypatch, renders
     assert [option for option in at.selectbox(key="layer").options][0].startswith("block1_conv1 · 8 filters")
     assert at.number_input(key="filter").value == 0
     assert len(at.image) == 1 and at.image[0].captions[0].startswith("finished picture")
-    assert len(plotly_charts(at)) == 1
+    assert len(loss_charts(at)) == 1
     assert at.slider[0].label == "Iteration" and at.slider[0].value == at.slider[0].max > 0
     metrics = {metric.label: metric.value for metric in at.metric}
     assert set(metrics) >= {"Activation", "High freq.", "Time", "Device"}

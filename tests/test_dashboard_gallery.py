@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from featviz_core.ascent import MAX_BATCH
-from dashboard_helpers import app, fresh_seed, page_at, no_exceptions, plotly_charts, query_param
+from dashboard_helpers import app, fresh_seed, page_at, no_exceptions, loss_charts, query_param
 
 SMALL = dict(preset="quick", final_size=32, octaves=2, steps_per_octave=3)
 
@@ -64,7 +64,7 @@ def test_open_a_tile_in_explore(monkeypatch, renders):
     assert at.number_input(key="filter").value == 7
     assert query_param(at, "filter") == "7"
     assert at.title[0].value == "What does this filter look for?"
-    assert len(at.main.image) == 1 and len(plotly_charts(at)) == 1
+    assert len(at.main.image) == 1 and len(loss_charts(at)) == 1
     assert renders.count == rendered  # the gallery's picture, shown at once
 
 
@@ -75,7 +75,7 @@ def test_how_it_works_fills_in_the_current_numbers(monkeypatch):
     text = " ".join(item.value for item in at.main.markdown)
     assert "55 → 66 → 80 px" in text and "12 steps" in text and "96 px" in text
     assert "block2_conv2" in text and "skipped" in text and "dead" in text
-    assert len(plotly_charts(at)) == 1
+    assert len(at.get("plotly_chart")) == 1  # the octave schedule
     assert len(at.main.image) >= 3 + 4  # the start images, and the picture growing over the octaves
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dashboard_helpers import app, fresh_seed, no_exceptions, plotly_charts
+from dashboard_helpers import app, fresh_seed, no_exceptions, loss_charts
 
 PAGE = "app_pages/methods.py"
 SMALL = dict(preset="quick", final_size=96)  # the smallest size at which classic and robust both fit
@@ -35,7 +35,7 @@ def test_a_render_shows_one_image_per_method_one_chart_and_a_quality_row_each(mo
     assert [caption.split(":")[0] for caption in captions] == ["classic", "robust"]
     assert "raw pixels" in captions[0] and "135 steps" in captions[0]
     assert captions[1] == "robust: fourier · adam · standard transforms · warm-up 6 · 30 steps"
-    assert len(plotly_charts(at)) == 1
+    assert len(loss_charts(at)) == 1
     (table,) = at.dataframe
     frame = table.value
     assert list(frame["method"]) == ["classic", "robust"]

@@ -1,4 +1,4 @@
-"""Unit tests of the dashboard's pure helpers: URL reading, field list, similarity, tiles, model choice."""
+"""Unit tests of the dashboard's pure helpers: URL reading, field list, similarity, tiles, model choice, charts."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import pytest
 
 import dashboard_helpers  # noqa: F401  (puts dashboard/ on sys.path)
 from dashboard_helpers import ROOT
+import charts
 import fields
 import model_choice
 import similarity
@@ -129,3 +130,30 @@ def test_an_uploaded_model_is_stored_under_its_content_hash(monkeypatch, tmp_pat
     assert model_upload.is_upload(str(first))
     assert model_upload.label(str(first)) == "My_Model_final_.keras (yours)"
     assert model_upload.short_name(str(first)) == "My_Model_final_.keras" and model_upload.label("vgg16") == "vgg16"
+
+
+def _layers_by_mark(spec: dict) -> dict[str, list[dict]]:
+    """A loss spec's layers: mark type (rules split into octave and step rules) -> that layer's data rows."""
+    found: dict[str, list[dict]] = {}
+    for layer in spec["layer"]:
+        kind = layer["mark"]["type"] + ("/octave" if layer["mark"].get("strokeDash") else "")
+        found.setdefault(kind, []).extend(layer["data"]["values"])
+    return found
+
+
+def test_loss_spec_marks_octaves_and_the_scrubbers_step_on_every_curve():
+    curves = {"noise": np.array([0.5, 1.0, 2.0, 3.0, 4.0, 5.0]), "gray": np.array([0.1, 0.2, 0.3, 0.4])}
+    layers = _layers_by_mark(charts.loss_spec(curves, (0, 2, 4), (27, 33, 40), step=3))
+    assert [(row["run"], row["step"], row["loss"]) for row in layers["line"][:2]] == [("noise", 1, 0.5), ("noise", 2, 1.0)]
+    assert len(layers["line"]) == 10  # every step of both curves
+    assert [row["step"] for row in layers["rule/octave"]] == [2.5, 4.5]  # octaves 2 and 3 start after steps 2 and 4
+    assert [(row["step"], row["label"]) for row in layers["text"]] == [(1.5, "27 px"), (3.5, "33 px"), (5.5, "40 px")]  # centred on steps 1-2, 3-4, 5-6
+    assert layers["rule"] == [{"step": 3}]
+    assert [(row["run"], row["loss"]) for row in layers["point"]] == [("noise", 2.0), ("gray", 0.3)]
+
+
+def test_loss_spec_without_a_step_or_octaves_draws_the_curves_only():
+    spec = charts.loss_spec({"classic": np.array([1.0, 2.0])}, (), ())
+    assert set(_layers_by_mark(spec)) == {"line"}
+    assert spec["layer"][0]["encoding"]["color"]["legend"] is None  # one curve: no legend
+    assert charts.loss_spec({"a": np.ones(3), "b": np.ones(3)}, (), ())["layer"][0]["encoding"]["color"]["legend"]

@@ -55,9 +55,9 @@ def side_by_side(results: dict[str, Result], columns: int, schedule: RenderSetti
     for slot, (kind, result) in zip(slots, results.items()):
         slot.image(views.snapshot_at(result, step), width="stretch",
                    caption=f"{STARTS[kind]}: {views.step_caption(result, step)}")
-    figure = charts.loss_figure({STARTS[kind]: result.losses for kind, result in results.items()},
-                                schedule.octave_starts, schedule.octave_sizes, step=step)
-    st.plotly_chart(figure, key="compare_losses", config={"displayModeBar": False})
+    spec = charts.loss_spec({STARTS[kind]: result.losses for kind, result in results.items()},
+                            schedule.octave_starts, schedule.octave_sizes, step=step)
+    st.vega_lite_chart(spec, key="compare_losses")
 
 
 side_by_side(results, len(runs), settings)

@@ -105,8 +105,8 @@ for column, (name, result) in zip(st.columns(len(runs)), results.items()):
     stopped = f" · stopped at step {result.steps_run}" if result.cancelled else ""
     column.image(result.image, width="stretch", caption=method_caption(name, result.settings) + dead + stopped)
 
-st.plotly_chart(charts.loss_figure({name: result.losses for name, result in results.items()}, (), ()),
-                key="methods_losses", config={"displayModeBar": False})
+st.vega_lite_chart(charts.loss_spec({name: result.losses for name, result in results.items()}, (), ()),
+                   key="methods_losses")
 st.caption("Each curve is the filter's output as its own method sees the image (classic: raw pixels; robust: a "
            "randomly jittered view), so compare their shapes, not their heights: the table below measures every "
            "picture the same way.")
