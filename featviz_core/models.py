@@ -297,8 +297,22 @@ def _truncated(model: keras.Model, layer_name: str,
         if layer is owner:
             return keras.Model(inputs, inner(x))
         if not isinstance(layer, keras.layers.InputLayer):
-            x = layer(x)
+            x = _call_detached(layer, x)
     raise ValueError(f"could not reach {owner.name} from the input of {model.name}")
+
+
+def _call_detached(layer: keras.layers.Layer, x: keras.KerasTensor) -> keras.KerasTensor:
+    """`layer(x)` through a copy with the same weights: Keras records every call on a symbolic tensor
+    in the called layer's graph for good, so calling `layer` itself once per network would grow its
+    model a little with every network built. A layer that cannot be copied (custom code) is called."""
+    try:
+        copy = (keras.models.clone_model(layer) if isinstance(layer, keras.Model)
+                else layer.__class__.from_config(layer.get_config()))
+    except Exception:  # noqa: BLE001 - whatever a custom layer's from_config raises
+        return layer(x)
+    output = copy(x)
+    copy.set_weights(layer.get_weights())
+    return output
 
 
 def feature_model(model: keras.Model, layer_name: str) -> keras.Model:

@@ -75,6 +75,35 @@ def test_pre_activation_copies_leave_the_model_alone_and_go_with_their_network(t
     assert {layer.name: len(layer._outbound_nodes) for layer in model.layers} == graph_size
 
 
+def _graph_sizes(model: keras.Model) -> dict[str, tuple[int, int]]:
+    """Every layer's (inbound, outbound) node count, nested models' layers included."""
+    sizes = {}
+    for layer in model.layers:
+        sizes[layer.name] = (len(layer._inbound_nodes), len(layer._outbound_nodes))
+        if isinstance(layer, keras.Model):
+            sizes.update(_graph_sizes(layer))
+    return sizes
+
+
+def test_networks_into_a_nested_base_leave_the_outer_layers_alone():
+    """Layers before a nested base (here a Rescaling) are reached through copies: calling the model's own
+    layers would record one more node in its graph for every network built."""
+    from user_models import nested
+
+    base = nested().get_layer("base")
+    inputs = keras.Input((None, None, 3))
+    scaled = keras.layers.Rescaling(1 / 255, name="scale")(inputs)
+    model = keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(base(scaled)))
+    sizes = _graph_sizes(model)
+    images = np.random.default_rng(3).random((1, 16, 16, 3)).astype("float32") * 255
+    expected = keras.Model(base.inputs, base.get_layer("base_conv2").output)(images / 255)
+    for _ in range(3):
+        network, activation = pre_activation_model(model, "base_conv2")
+        np.testing.assert_allclose(activation(network(images)), expected, atol=1e-5)
+        np.testing.assert_allclose(feature_model(model, "base_conv2")(images), expected, atol=1e-5)
+    assert _graph_sizes(model) == sizes
+
+
 def test_a_bfloat16_copy_of_a_pre_activation_network_computes_in_bfloat16(tiny_model):
     network, _ = pre_activation_model(tiny_model.model, "block2_conv2")
     copy = with_compute_dtype(network, "bfloat16")
