@@ -223,14 +223,6 @@ class _Run:
         final = self._resized(settings.final_size)
         return self._results(final, time.perf_counter() - began)
 
-    @property
-    def _classic_dead_rule(self) -> bool:
-        """The classic script drops a filter the moment its activation is zero (its gradient is zero
-        from then on). Not with the rescue (dead filters keep climbing the pre-activation), for
-        logits (they can be negative), or on randomly transformed views."""
-        settings = self.settings
-        return settings.warmup_steps == 0 and settings.transforms == "none" and not settings.objective.reads_logits
-
     def _take_step(self, warming_up: bool, seed: int) -> None:
         """One ascent step for the filters still alive."""
         alive = np.flatnonzero(self.alive)
@@ -246,7 +238,7 @@ class _Run:
             self.params[index], self.first[index], self.second[index] = params[position], first[position], second[position]
             self.pixels[index] = pixels[position]
             self.steps_done[index] += 1
-            if self._classic_dead_rule and loss <= DEAD_LOSS:
+            if self.settings.drops_dead_filters and loss <= DEAD_LOSS:
                 self.alive[index] = False  # its gradient is zero from now on: no more steps
 
     def _should_stop(self, done: int, octave: int, size: int) -> bool:
@@ -283,7 +275,7 @@ class _Run:
 
     def _is_dead(self, index: int, final_activation: float) -> bool:
         """Dropped by the classic rule, or (other rules) the finished picture does not activate the filter."""
-        if self._classic_dead_rule or self.settings.objective.reads_logits:
+        if self.settings.drops_dead_filters or self.settings.objective.reads_logits:
             return not self.alive[index]
         return final_activation <= DEAD_LOSS
 

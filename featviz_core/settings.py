@@ -152,6 +152,13 @@ class RenderSettings:
         return Method(self.objective, self.parameterization, self.optimizer, self.transforms, self.preprocessing)
 
     @property
+    def drops_dead_filters(self) -> bool:
+        """Whether a filter whose activation reaches zero stops climbing, as in the classic script (its
+        gradient is zero from then on). Not with a warm-up (dead filters keep climbing the
+        pre-activation), for logits (they can be negative), or on randomly transformed views."""
+        return self.warmup_steps == 0 and self.transforms == "none" and not self.objective.reads_logits
+
+    @property
     def total_steps(self) -> int:
         return self.steps_per_octave * self.octaves
 

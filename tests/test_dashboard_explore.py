@@ -139,3 +139,24 @@ def test_a_bad_photo_in_explore_gives_an_error_and_keeps_the_page(monkeypatch, r
     no_exceptions(at)
     assert any("can't be used" in error.value for error in at.error)
     assert at.image and at.image[0].captions[0].startswith("finished picture")
+
+
+def test_a_dead_result_says_why_by_the_rule_that_rendered_it(monkeypatch):
+    """Classic drops a dead filter; the robust preset keeps climbing and the picture still does not fire."""
+    import numpy as np
+
+    import renders as page_renders
+    from featviz_core.results import Result, Snapshot
+
+    def dead(scope, runs, *args, **kwargs):
+        settings = runs["picture"]
+        image = np.full((settings.final_size, settings.final_size, 3), 128, np.uint8)
+        return {"picture": page_renders.Shown(Result(
+            settings, image, np.zeros(3, np.float32), settings.octave_sizes, (0,), (Snapshot(0, image),), 0.0,
+            True, False, 0.1, "CPU"))}
+
+    monkeypatch.setattr(page_renders, "obtain", dead)
+    for preset, says in (("classic", "so the ascent stopped"), ("robust", "does **not make the filter fire**")):
+        at = app(monkeypatch, preset=preset, final_size=48, octaves=2, seed=fresh_seed()).run()
+        no_exceptions(at)
+        assert [says in warning.value for warning in at.warning] == [True]
