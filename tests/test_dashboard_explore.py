@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from dashboard_helpers import app, fresh_seed, no_exceptions, loss_charts, query_param
 
 SMALL = dict(preset="quick", final_size=48, octaves=2, steps_per_octave=8)  # 16 steps, quick on the tiny model
@@ -42,6 +44,10 @@ def test_scrubber_shows_other_steps_without_rendering_again(monkeypatch, renders
     at.slider[0].set_value(11).run()
     assert at.image[0].captions[0] == "step 11 of 16 · octave 2 of 2 at 40 px"
     assert renders.count == 1, renders.calls
+    layers = json.loads(loss_charts(at)[0].proto.spec)["layer"]
+    marked = [layer["data"]["values"] for layer in layers if layer["mark"]["type"] in ("rule", "point")
+              and not layer["mark"].get("strokeDash")]
+    assert [[row["step"] for row in rows] for rows in marked] == [[11], [11]]  # the chart marks the scrubber's step
     no_exceptions(at)
 
 
