@@ -28,7 +28,7 @@ def loss_spec(curves: Mapping[str, np.ndarray], octave_starts: Sequence[int], oc
     colour = {"field": "run", "type": "nominal", "sort": names,
               "scale": {"domain": names, "range": [PALETTE[i % len(PALETTE)] for i in range(len(names))]},
               "legend": {"orient": "top", "title": None} if len(names) > 1 else None}
-    x = {"field": "step", "type": "quantitative", "title": "ascent step",
+    x = {"field": "step", "type": "quantitative", "title": "ascent step", "axis": {"tickMinStep": 1, "format": "d"},
          "scale": {"domain": [0.5, max(total, 1) + 0.5], "nice": False, "zero": False}}
     points = [{"run": name, "step": index + 1, "loss": float(value)}
               for name, losses in curves.items() for index, value in enumerate(losses)]
