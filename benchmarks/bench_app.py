@@ -348,6 +348,15 @@ def launch(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
+def warm_up(browser, url: str) -> None:
+    """Open `url` in a throwaway context: the browser's own start-up (processes, a renderer for the
+    server's origin) is then done, as in a visitor's running browser, while nothing of the app is
+    cached (each context has its own cache) and no app session starts (`url` is not the app)."""
+    context, page = new_page(browser)
+    page.goto(url)
+    context.close()
+
+
 # --- the atlas ---------------------------------------------------------------------------------------------
 
 def open_shipped_atlas():
@@ -410,6 +419,7 @@ def part_atlas(args: argparse.Namespace) -> None:
           + ("" if default_in else f", so the first view is the deepest atlas layer: {first}"))
     with Server("atlas", args) as server, sync_playwright() as playwright:
         browser = launch(playwright)
+        warm_up(browser, f"{server.url}/_stcore/health")  # a visitor's browser is already running
         context, page = new_page(browser)
         server.doing = "opening the first view"
         began = time.perf_counter()
