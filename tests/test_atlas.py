@@ -166,7 +166,10 @@ def _start_and_stop(out: Path, sig: int, at_least: int) -> tuple[int, str]:
     return its exit code and stderr."""
     log = out.with_name(f"{out.name}-{sig}.log")
     with open(log, "w") as stderr:
-        process = subprocess.Popen(cli_command(out, "--batch", "1"), stdout=subprocess.DEVNULL, stderr=stderr)
+        # SIGINT as a terminal gives it: a shell's background job (`cmd &`) starts with SIGINT ignored, and
+        # Python then installs no KeyboardInterrupt handler, so Ctrl-C would not reach featviz at all.
+        process = subprocess.Popen(cli_command(out, "--batch", "1"), stdout=subprocess.DEVNULL, stderr=stderr,
+                                   preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline and process.poll() is None:
             if at_least <= len(_entries(out)) < len(ALL_KEYS) - 4:
