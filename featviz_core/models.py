@@ -308,10 +308,10 @@ def _call_detached(layer: keras.layers.Layer, x: keras.KerasTensor) -> keras.Ker
     try:
         copy = (keras.models.clone_model(layer) if isinstance(layer, keras.Model)
                 else layer.__class__.from_config(layer.get_config()))
-    except Exception:  # noqa: BLE001 - whatever a custom layer's from_config raises
+        output = copy(x)
+        copy.set_weights(layer.get_weights())
+    except Exception:  # noqa: BLE001 - whatever a custom layer's from_config, call or weights raise
         return layer(x)
-    output = copy(x)
-    copy.set_weights(layer.get_weights())
     return output
 
 
