@@ -2,7 +2,7 @@
 
 Loss curves are Vega-Lite specs with their data inlined in each layer: Streamlit passes such a spec
 to the browser as it is (no dataframe, so no pandas or Arrow on the server), and Vega-Lite's bundle
-is a fraction of Plotly's, so the picture beside the chart shows and the scrubber answers at once.
+is a fraction of Plotly's, so the picture beside the chart shows sooner.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 
 PALETTE = ("#e4572e", "#17bebb", "#ffc914", "#76b041", "#7d5ba6", "#2e86ab")
 MARKER_COLOR = "#e4572e"
+STEP = {"field": "step", "type": "quantitative"}  # every layer's x: the ascent step
 
 
 def loss_spec(curves: Mapping[str, np.ndarray], octave_starts: Sequence[int], octave_sizes: Sequence[int],
@@ -28,7 +29,7 @@ def loss_spec(curves: Mapping[str, np.ndarray], octave_starts: Sequence[int], oc
     colour = {"field": "run", "type": "nominal", "sort": names,
               "scale": {"domain": names, "range": [PALETTE[i % len(PALETTE)] for i in range(len(names))]},
               "legend": {"orient": "top", "title": None} if len(names) > 1 else None}
-    x = {"field": "step", "type": "quantitative", "title": "ascent step", "axis": {"tickMinStep": 1, "format": "d"},
+    x = {**STEP, "title": "ascent step", "axis": {"tickMinStep": 1, "format": "d"},
          "scale": {"domain": [0.5, max(total, 1) + 0.5], "nice": False, "zero": False}}
     points = [{"run": name, "step": index + 1, "loss": float(value)}
               for name, losses in curves.items() for index, value in enumerate(losses)]
@@ -43,11 +44,11 @@ def loss_spec(curves: Mapping[str, np.ndarray], octave_starts: Sequence[int], oc
     if step is not None and 0 < step <= total:
         layers.append({"data": {"values": [{"step": step}]}, "mark": {"type": "rule", "color": MARKER_COLOR,
                                                                         "strokeWidth": 2},
-                       "encoding": {"x": {"field": "step", "type": "quantitative"}}})
+                       "encoding": {"x": STEP}})
         layers.append({"data": {"values": [p for p in points if p["step"] == step]},
                        "mark": {"type": "point", "filled": True, "size": 130, "stroke": "white", "strokeWidth": 2,
                                 "opacity": 1},
-                       "encoding": {"x": {"field": "step", "type": "quantitative"},
+                       "encoding": {"x": STEP,
                                     "y": {"field": "loss", "type": "quantitative"}, "color": colour}})
     return {"height": height, "layer": layers, "resolve": {"scale": {"color": "shared"}}}
 
@@ -63,12 +64,12 @@ def _octave_layers(starts: Sequence[int], sizes: Sequence[int], total: int) -> l
     layers: list[dict[str, Any]] = [{
         "data": {"values": labels},
         "mark": {"type": "text", "baseline": "bottom", "dy": -4, "color": "gray", "fontSize": 11},
-        "encoding": {"x": {"field": "step", "type": "quantitative"}, "y": {"value": 0}, "text": {"field": "label"}},
+        "encoding": {"x": STEP, "y": {"value": 0}, "text": {"field": "label"}},
     }]
     if rules:
         layers.insert(0, {"data": {"values": rules},
                           "mark": {"type": "rule", "strokeDash": [2, 3], "color": "gray", "opacity": 0.6},
-                          "encoding": {"x": {"field": "step", "type": "quantitative"}}})
+                          "encoding": {"x": STEP}})
     return layers
 
 
