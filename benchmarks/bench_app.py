@@ -102,10 +102,12 @@ STATE_JS = """() => {
     return copy.textContent.replace(/\s+/g, " ").trim();
   };
   const texts = (root, sel) => root ? [...root.querySelectorAll(sel)].map(text).filter(t => t) : [];
-  const images = main ? [...main.querySelectorAll("[data-testid='stImage'] img")] : [];
+  const images = main ? [...main.querySelectorAll(  // st.image, and an atlas' instant picture (markdown)
+    "[data-testid='stImage'] img, [data-testid='stMarkdown'] img")] : [];
   return {
     idle: !!app && app.getAttribute("data-test-script-state") === "notRunning",
     title: !!main && !!main.querySelector("h1"),
+    controls: !!side && !!side.querySelector("[data-testid='stSelectbox']"),  // lazily loaded widgets drawn
     pictures: images.filter(i => i.complete && i.naturalWidth > 0).length,
     alerts: texts(main, "[data-testid='stAlertContainer']"),
     progress: texts(main, "[data-testid='stProgress']"),
@@ -395,14 +397,6 @@ def atlas_views(atlas) -> tuple[str, list[tuple[str, str]], tuple[str, int] | No
     return first, more, (fullest, shown)
 
 
-# How many ms ago the first main-area picture's bytes arrived (Resource Timing), or null.
-IMAGE_ARRIVED_JS = """() => {
-  const img = document.querySelector("[data-testid='stMain'] [data-testid='stImage'] img");
-  const entry = img && performance.getEntriesByName(img.src)[0];
-  return entry ? performance.now() - entry.responseEnd : null;
-}"""
-
-
 def part_atlas(args: argparse.Namespace) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -427,17 +421,13 @@ def part_atlas(args: argparse.Namespace) -> None:
         frame, _ = follow(page, server, lambda s: s["title"], began, args.view_timeout)
         seconds, state = follow(page, server, lambda s: s["pictures"] > 0, began, args.view_timeout)
         rss, hwm, tf = server.rss(), server.hwm(), server.tensorflow()
-        ago = page.evaluate(IMAGE_ARRIVED_JS)
-        arrived = time.perf_counter() - began - ago / 1000 if ago is not None else None
         shown_precomputed = precomputed(state)
+        controls, _ = follow(page, server, lambda s: s["controls"], began, args.view_timeout)
         idle, _ = follow(page, server, lambda s: s["idle"], began, args.view_timeout)
         cannot = [text for text in state["sidebar"] + page.evaluate(STATE_JS)["sidebar"] if "cannot render" in text]
         print(f"  first picture {seconds:.2f} s after page.goto ({'default URL' if default_in else first}; "
               f"page title at {frame:.2f} s), precomputed: {'yes' if shown_precomputed else 'NO'}; "
-              f"page idle at {idle:.2f} s")
-        if arrived:
-            print(f"  (the picture's bytes had arrived at {arrived:.2f} s: the rest is the browser drawing the page, "
-                  "its loss chart included, on this shared machine)")
+              f"sidebar controls at {controls:.2f} s; page idle at {idle:.2f} s")
         print(f"  server then: RSS {rss:.0f} MB, VmHWM {hwm:.0f} MB, TensorFlow {'LOADED' if tf else 'not loaded'}")
         print("  sidebar: " + (" ".join(cannot[0].split()) if cannot else "no 'cannot render live' warning "
                                "(this server can render vgg16-offline live)"))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import bisect
+import mimetypes
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
@@ -16,6 +19,7 @@ from featviz_core.settings import RenderSettings
 
 GIF_FRAMES = 60
 GIF_SIZE = 256
+INSTANT_WIDTH = 2048  # px: an instant picture's own width, wider than any column, so that it fills its column
 
 
 def last_step(result: Result) -> int:
@@ -65,6 +69,25 @@ def step_slider(last: int, key: str) -> int:
 def result_key(settings: RenderSettings, *extra: object) -> str:
     """A widget key unique to these settings (and extra parts) within this process."""
     return f"{abs(hash((settings, *extra))):x}"
+
+
+def instant_picture(image_file: Path, size: tuple[int, int], alt: str, caption: str) -> None:
+    """An image file, shown as soon as the page's title is: inside a markdown image, filling its column.
+
+    st.image is one of Streamlit's lazily loaded elements, and a page's first view shows all of those
+    together once the last one's code has arrived (0.5-1 s after the title on a busy 2-core machine).
+    Markdown is in Streamlit's main bundle, so a markdown image shows at once. The file's own bytes go
+    inside an SVG INSTANT_WIDTH px wide, which the browser scales down to the column, as st.image does
+    with width="stretch".
+    """
+    height, width = size
+    mime = mimetypes.guess_type(image_file.name)[0] or "application/octet-stream"
+    inner = base64.b64encode(image_file.read_bytes()).decode()
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{INSTANT_WIDTH}" '
+           f'height="{round(INSTANT_WIDTH * height / width)}" viewBox="0 0 {width} {height}">'
+           f'<image href="data:{mime};base64,{inner}" width="{width}" height="{height}"/></svg>')
+    st.markdown(f"![{alt}](data:image/svg+xml;base64,{base64.b64encode(svg.encode()).decode()})")
+    st.caption(caption)
 
 
 def loss_chart(result: Result, key: str, step: int | None = None) -> None:

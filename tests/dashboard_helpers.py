@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import itertools
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +56,25 @@ class RenderCounter:
 def loss_charts(at: AppTest) -> list:
     """st.vega_lite_chart elements, the loss curves (AppTest knows them only as unknown elements of this type)."""
     return list(at.get("vega_lite_chart"))
+
+
+@dataclass(frozen=True)
+class InstantPicture:
+    """What a markdown instant picture (views.instant_picture) holds."""
+
+    alt: str
+    svg: str  # the wrapper
+    image: bytes  # the image file's bytes inside it
+
+
+def instant_picture(markdown: str) -> InstantPicture | None:
+    """The instant picture a markdown body shows, if it is one."""
+    outer = re.fullmatch(r"!\[(.*)\]\(data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)\)", markdown)
+    if outer is None:
+        return None
+    svg = base64.b64decode(outer.group(2)).decode()
+    inner = re.search(r'<image href="data:image/[a-z]+;base64,([A-Za-z0-9+/=]+)"', svg)
+    return InstantPicture(outer.group(1), svg, base64.b64decode(inner.group(1)) if inner else b"")
 
 
 def query_param(at: AppTest, name: str) -> str:

@@ -138,6 +138,23 @@ def no_exception_shown(page) -> None:
     assert page.locator("[data-testid='stException']").count() == 0
 
 
+def test_the_default_view_shows_the_atlas_picture_at_once_filling_its_column(page, server):
+    """The shipped atlas has the default view: its picture is an instant (markdown) image, as wide as its column."""
+    page.goto(server)
+    picture = page.locator(f"{MAIN} [data-testid='stMarkdown'] img[alt='block5_conv3 filter 0']")
+    picture.wait_for()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=picture.element_handle())
+    settle(page)
+    column = picture.evaluate("img => img.closest(\"[data-testid='stColumn']\").getBoundingClientRect().width")
+    assert picture.evaluate("img => img.getBoundingClientRect().width") == pytest.approx(column, abs=1)
+    assert column > 256  # stretched beyond the stored 256 px, as st.image(width="stretch") would show it
+    assert page.locator(MAIN).get_by_text("Precomputed").count() == 1
+    assert page.locator(MAIN).get_by_text("finished picture · stored at 256 px").count() == 1
+    assert page.locator(f"{MAIN} [data-testid='stImage']").count() == 0
+    no_exception_shown(page)
+    shot(page, "browser_atlas_first_view")
+
+
 def test_explore_renders_and_the_scrubber_changes_the_image(page, server):
     page.goto(f"{server}/?{SMALL}&filter=2")
     page.locator(LOSS_CHART).wait_for()

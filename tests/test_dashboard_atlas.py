@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from dashboard_helpers import APP, ROOT, app, no_exceptions, loss_charts
+from dashboard_helpers import APP, ROOT, app, instant_picture, no_exceptions, loss_charts
 
 # The tiny model's atlas: the robust preset at tiny sizes, filters 0-3 of two layers.
 ATLAS_VIEW = dict(preset="robust", steps_per_octave=2, octaves=2, final_size=48, layer="block2_conv2")
@@ -51,6 +51,8 @@ def test_an_atlas_view_opens_without_importing_tensorflow(tiny_atlas):
             "exceptions": [item.value for item in at.exception],
             "infos": [item.value for item in at.info],
             "images": [image.captions[0] for image in at.main.image],
+            "markdown": [item.value for item in at.main.markdown],
+            "captions": [item.value for item in at.main.caption],
             "layers": list(at.selectbox(key="layer").options),
             "buttons": [button.label for button in at.button],
             "tensorflow": "tensorflow" in sys.modules,
@@ -65,7 +67,12 @@ def test_an_atlas_view_opens_without_importing_tensorflow(tiny_atlas):
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen["exceptions"] == []
     assert any(info.startswith("**Precomputed**") for info in seen["infos"]), seen["infos"]
-    assert seen["images"] == ["finished picture · stored at 48 px"]
+    assert seen["images"] == []  # the picture is an instant one (markdown), shown with the title
+    pictures = [picture for picture in map(instant_picture, seen["markdown"]) if picture is not None]
+    assert [picture.alt for picture in pictures] == ["block2_conv2 filter 0"]
+    assert pictures[0].image == (tiny_atlas / "block2_conv2" / "0000.webp").read_bytes()  # the stored file as it is
+    assert 'viewBox="0 0 48 48"' in pictures[0].svg
+    assert "finished picture · stored at 48 px" in seen["captions"]
     assert "block2_conv2 · 16 filters · 4 in atlas" in seen["layers"]  # layers come from the atlas index
     assert "Render live" in seen["buttons"]
     assert not seen["tensorflow"] and not seen["keras"]

@@ -79,8 +79,10 @@ def precomputed(shown: renders.Shown, key: str) -> None:
                   on_click=_go_live, args=(settings,),
                   help="Render it now on this server: live preview, then the scrubber and the animation.")
     picture, chart = st.columns([2, 3], gap="large")
-    picture.image(str(entry.image_path), width="stretch",  # the stored file as it is: no re-encoding
-                  caption=f"finished picture · stored at {shown.result.image.shape[0]} px")
+    with picture:  # the stored file as it is, shown with the title (no wait for st.image's code)
+        views.instant_picture(entry.image_path, shown.result.image.shape[:2],
+                              alt=f"{settings.layer} filter {settings.filter}",
+                              caption=f"finished picture · stored at {shown.result.image.shape[0]} px")
     with chart:
         views.loss_chart(shown.result, key)
 
