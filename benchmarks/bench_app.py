@@ -397,6 +397,21 @@ def atlas_views(atlas) -> tuple[str, list[tuple[str, str]], tuple[str, int] | No
     return first, more, (fullest, shown)
 
 
+# Installed before the page loads: notes when the first main-area picture is drawn, in ms since the page's
+# navigation began (the page's own clock, next to the poll's figure, which is up to POLL_S late).
+PICTURE_DRAWN_JS = """() => {
+  const seen = new WeakSet();
+  new MutationObserver(() => {
+    for (const img of document.querySelectorAll("[data-testid='stMain'] img")) {
+      if (seen.has(img)) continue;
+      seen.add(img);
+      img.decode().then(() => requestAnimationFrame(() => { window.pictureDrawnMs ??= performance.now(); }),
+                        () => {});
+    }
+  }).observe(document, {childList: true, subtree: true});
+}"""
+
+
 def part_atlas(args: argparse.Namespace) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -415,6 +430,7 @@ def part_atlas(args: argparse.Namespace) -> None:
         browser = launch(playwright)
         warm_up(browser, f"{server.url}/_stcore/health")  # a visitor's browser is already running
         context, page = new_page(browser)
+        page.add_init_script(f"({PICTURE_DRAWN_JS})()")
         server.doing = "opening the first view"
         began = time.perf_counter()
         page.goto(f"{server.url}/{first}")
@@ -424,15 +440,19 @@ def part_atlas(args: argparse.Namespace) -> None:
         shown_precomputed = precomputed(state)
         controls, _ = follow(page, server, lambda s: s["controls"], began, args.view_timeout)
         idle, _ = follow(page, server, lambda s: s["idle"], began, args.view_timeout)
+        drawn = page.evaluate("() => window.pictureDrawnMs ?? null")
         cannot = [text for text in state["sidebar"] + page.evaluate(STATE_JS)["sidebar"] if "cannot render" in text]
         print(f"  first picture {seconds:.2f} s after page.goto ({'default URL' if default_in else first}; "
               f"page title at {frame:.2f} s), precomputed: {'yes' if shown_precomputed else 'NO'}; "
               f"sidebar controls at {controls:.2f} s; page idle at {idle:.2f} s")
+        if drawn is not None:
+            print(f"  (the picture was drawn {drawn / 1000:.2f} s after the navigation began, by the page's own clock)")
         print(f"  server then: RSS {rss:.0f} MB, VmHWM {hwm:.0f} MB, TensorFlow {'LOADED' if tf else 'not loaded'}")
         print("  sidebar: " + (" ".join(cannot[0].split()) if cannot else "no 'cannot render live' warning "
                                "(this server can render vgg16-offline live)"))
         context.close()
-        NOW["first picture (s from page open)"] = f"{seconds:.2f} s" + ("" if default_in else f" ({first[1:]})")
+        NOW["first picture (s from page open)"] = (f"{seconds:.2f} s" + (f" (drawn at {drawn / 1000:.2f})" if drawn else "")
+                                                   + ("" if default_in else f" ({first[1:]})"))
         NOW["first picture precomputed / TensorFlow in server"] = (f"{'yes' if shown_precomputed else 'no'} / "
                                                                    f"{'yes' if tf else 'no'}")
         NOW["server RSS at first picture"] = f"{rss:.0f} MB (VmHWM {hwm:.0f})"
