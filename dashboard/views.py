@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import base64
 import bisect
-import mimetypes
-from pathlib import Path
 
 import numpy as np
 import streamlit as st
@@ -71,18 +69,17 @@ def result_key(settings: RenderSettings, *extra: object) -> str:
     return f"{abs(hash((settings, *extra))):x}"
 
 
-def instant_picture(image_file: Path, size: tuple[int, int], alt: str, caption: str) -> None:
-    """An image file, shown as soon as the page's title is: inside a markdown image, filling its column.
+def instant_picture(image: bytes, mime: str, size: tuple[int, int], alt: str, caption: str) -> None:
+    """An image file's bytes, shown as soon as the page's title is: inside a markdown image, filling its column.
 
     st.image is one of Streamlit's lazily loaded elements, and a page's first view shows all of those
     together once the last one's code has arrived (0.5-1 s after the title on a busy 2-core machine).
-    Markdown is in Streamlit's main bundle, so a markdown image shows at once. The file's own bytes go
+    Markdown is in Streamlit's main bundle, so a markdown image shows at once. The bytes go as they are
     inside an SVG INSTANT_WIDTH px wide, which the browser scales down to the column, as st.image does
     with width="stretch".
     """
     height, width = size
-    mime = mimetypes.guess_type(image_file.name)[0] or "application/octet-stream"
-    inner = base64.b64encode(image_file.read_bytes()).decode()
+    inner = base64.b64encode(image).decode()
     svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{INSTANT_WIDTH}" '
            f'height="{round(INSTANT_WIDTH * height / width)}" viewBox="0 0 {width} {height}">'
            f'<image href="data:{mime};base64,{inner}" width="{width}" height="{height}"/></svg>')

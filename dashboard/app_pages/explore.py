@@ -79,10 +79,11 @@ def precomputed(shown: renders.Shown, key: str) -> None:
                   on_click=_go_live, args=(settings,),
                   help="Render it now on this server: live preview, then the scrubber and the animation.")
     picture, chart = st.columns([2, 3], gap="large")
+    size = shown.result.image.shape[:2]
     with picture:  # the stored file as it is, shown with the title (no wait for st.image's code)
-        views.instant_picture(entry.image_path, shown.result.image.shape[:2],
+        views.instant_picture(entry.image_bytes(), f"image/{selection.model.atlas.image_format}", size,
                               alt=f"{settings.layer} filter {settings.filter}",
-                              caption=f"finished picture · stored at {shown.result.image.shape[0]} px")
+                              caption=f"finished picture · stored at {size[0]} px")
     with chart:
         views.loss_chart(shown.result, key)
 
