@@ -451,7 +451,8 @@ def part_atlas(args: argparse.Namespace) -> None:
         print("  sidebar: " + (" ".join(cannot[0].split()) if cannot else "no 'cannot render live' warning "
                                "(this server can render vgg16-offline live)"))
         context.close()
-        NOW["first picture (s from page open)"] = (f"{seconds:.2f} s" + (f" (drawn at {drawn / 1000:.2f})" if drawn else "")
+        drawn_note = "" if drawn is None else f" (drawn at {drawn / 1000:.2f})"
+        NOW["first picture (s from page open)"] = (f"{seconds:.2f} s{drawn_note}"
                                                    + ("" if default_in else f" ({first[1:]})"))
         NOW["first picture precomputed / TensorFlow in server"] = (f"{'yes' if shown_precomputed else 'no'} / "
                                                                    f"{'yes' if tf else 'no'}")
@@ -794,7 +795,7 @@ def code_version() -> str:
 
     changed = git("status", "--short", "--", "dashboard", "featviz_core").splitlines()
     return (git("log", "-1", "--format=%h %s")[:100]
-            + (f"; uncommitted: {', '.join(line[3:] for line in changed)}" if changed else "; clean"))
+            + (f"; uncommitted: {', '.join(line.split(maxsplit=1)[1] for line in changed)}" if changed else "; clean"))
 
 
 def summary() -> None:
