@@ -92,7 +92,7 @@ class AscentStep:
 
     def _step(self, param, first, second, count, filters, groups, step_size, warm, seed):
         objective = self.method.objective
-        with lean_input_gradients():
+        with lean_input_gradients(redirect_relu=self.method.redirect_relu):
             pixels = self.parameterization.to_pixels(param)
             outputs, real_outputs = self._layer_outputs(self.transform(pixels, seed), warm, self.preprocess)
             total = tf.reduce_sum(objectives.objective_scores(objective, outputs, pixels, filters, groups))
@@ -206,12 +206,13 @@ class _Run:
         settings = self.settings
         self._snapshot()
         done = 0
-        for octave, size in enumerate(settings.octave_sizes):
+        for octave, (size, steps) in enumerate(zip(settings.octave_sizes, settings.octave_steps)):
             if octave:
                 self._set_pixels(self._resized(size))
             self.octave_starts.append(done)
-            for _ in range(settings.steps_per_octave):
-                self._take_step(warming_up=done < settings.warmup_steps, seed=settings.seed * 7919 + done)
+            for _ in range(steps):
+                self._take_step(warming_up=done < settings.warmup_steps, seed=settings.seed * 7919 + done,
+                                step_size=settings.octave_step_size(octave))
                 done += 1
                 if done % settings.snapshot_stride == 0:
                     self._snapshot()
@@ -220,18 +221,18 @@ class _Run:
             if self.cancelled or not self.alive.any():
                 break
         self._snapshot()
-        final = self._resized(settings.final_size)
+        final = self.pixels if self.pixels.shape[1] == settings.final_size else self._resized(settings.final_size)
         return self._results(final, time.perf_counter() - began)
 
-    def _take_step(self, warming_up: bool, seed: int) -> None:
+    def _take_step(self, warming_up: bool, seed: int, step_size: float) -> None:
         """One ascent step for the filters still alive."""
         alive = np.flatnonzero(self.alive)
         self.octave_step += 1
         still_dead = np.array([bool(self.losses[i]) and self.losses[i][-1] <= DEAD_LOSS for i in alive], dtype=bool)
-        warm = np.full(len(alive), warming_up) | (still_dead & (self.settings.warmup_steps > 0))
+        warm = np.full(len(alive), warming_up) | (still_dead & self.settings.rescues_dead_filters)
         params, first, second, pixels, losses = self.step.step(
             self.params[alive], self.first[alive], self.second[alive], float(self.octave_step),
-            self.filters[alive], self.groups[alive], self.settings.step_size, warm, seed % 2**31)
+            self.filters[alive], self.groups[alive], step_size, warm, seed % 2**31)
         params, first, second, pixels = params.numpy(), first.numpy(), second.numpy(), pixels.numpy()
         for position, (index, loss) in enumerate(zip(alive, losses.numpy())):
             self.losses[index].append(float(loss))

@@ -69,6 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--photo", type=Path, help="image file for --start photo")
         sub.add_argument("--steps", type=int, help="steps per octave")
         sub.add_argument("--octaves", type=int, help="number of octaves")
+        sub.add_argument("--final-steps", type=int, help="steps at the final size after the octaves (0: enlarge "
+                                                          "the last octave without steps, as the classic script)")
+        sub.add_argument("--size-scaled-steps", action=argparse.BooleanOptionalAction, default=None,
+                         help="grow each octave's step size with its image size")
         sub.add_argument("--upscale", type=float, help="upscale factor between octaves")
         sub.add_argument("--step-size", type=float, help="ascent step size")
         sub.add_argument("--size", type=int, help="final image size in pixels")
@@ -149,6 +153,7 @@ def setting_overrides(args: argparse.Namespace) -> dict[str, object]:
     """The preset fields the render options change."""
     overrides = {
         "steps_per_octave": args.steps, "octaves": args.octaves, "upscale_factor": args.upscale,
+        "final_steps": args.final_steps, "size_scaled_steps": args.size_scaled_steps,
         "step_size": args.step_size, "final_size": args.size, "objective": args.objective,
         "variants": args.variants, "parameterization": args.parameterization, "optimizer": args.optimizer,
         "transforms": args.transforms, "preprocessing": args.preprocessing,
@@ -174,7 +179,7 @@ def fitted_to_model(settings, loaded, args: argparse.Namespace):
     unless the size or schedule was given (--size, --octaves, --steps)."""
     from .settings import fit_to_model_input
 
-    if any(value is not None for value in (args.size, args.octaves, args.steps)):
+    if any(value is not None for value in (args.size, args.octaves, args.steps, args.final_steps)):
         return settings
     return fit_to_model_input(settings, loaded.input_size)
 

@@ -15,6 +15,11 @@ in memory until the backward pass reaches it. The lean one keeps only where the 
 one byte per value: TensorFlow computes that mask as soon as the output exists (it needs nothing
 else), and the float output is freed once the next layer has read it. Same gradient, exactly; on
 VGG16 at 412 px a render's peak is about 40 MB lower.
+
+The redirected ReLU (Lucid's `redirected_relu_grad`) rescues filters that never fire: where a ReLU
+passes no gradient at all for an image (every unit it would flow through is off), it lets the
+gradient through the off units it would lift towards firing. An image whose gradient does get
+through a ReLU somewhere gets the exact gradient there, so pictures of live filters do not change.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import tensorflow as tf
 
 LEAN_CONV2D = "FeatvizLeanConv2D"
 LEAN_RELU = "FeatvizLeanRelu"
+REDIRECTED_RELU = "FeatvizRedirectedRelu"
 
 
 def _is_flippable(op: tf.Operation) -> bool:
@@ -59,9 +65,22 @@ def _lean_relu_gradient(op: tf.Operation, grad: tf.Tensor) -> tf.Tensor:
     return tf.where(positive, grad, tf.zeros([], grad.dtype))  # broadcast: no tensor of zeros
 
 
+@tf.RegisterGradient(REDIRECTED_RELU)
+def _redirected_relu_gradient(op: tf.Operation, grad: tf.Tensor) -> tf.Tensor:
+    positive = tf.math.greater(op.outputs[0], 0)
+    zero = tf.zeros([], grad.dtype)
+    exact = tf.where(positive, grad, zero)
+    per_image = [-1] + [1] * (grad.shape.rank - 1)
+    blocked = tf.reshape(tf.reduce_all(tf.equal(exact, zero), axis=tf.range(1, tf.rank(grad))), per_image)
+    lifting = tf.where(tf.logical_or(positive, tf.math.greater(grad, zero)), grad, zero)
+    return tf.where(blocked, lifting, exact)
+
+
 @contextlib.contextmanager
-def lean_input_gradients() -> Iterator[None]:
-    """While tracing a graph: `tf.gradients` of the Conv2D and Relu ops built here uses the lean gradients.
-    (GradientTape ignores this override; use `tf.gradients` inside a `tf.function`.)"""
-    with tf.compat.v1.get_default_graph().gradient_override_map({"Conv2D": LEAN_CONV2D, "Relu": LEAN_RELU}):
+def lean_input_gradients(redirect_relu: bool = False) -> Iterator[None]:
+    """While tracing a graph: `tf.gradients` of the Conv2D and Relu ops built here uses the lean gradients,
+    and with `redirect_relu` the redirected ReLU gradient. (GradientTape ignores this override; use
+    `tf.gradients` inside a `tf.function`.)"""
+    relu = REDIRECTED_RELU if redirect_relu else LEAN_RELU
+    with tf.compat.v1.get_default_graph().gradient_override_map({"Conv2D": LEAN_CONV2D, "Relu": relu}):
         yield

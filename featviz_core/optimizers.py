@@ -1,4 +1,4 @@
-"""Update rules for the ascent: the classic RMS-normalized step, Adam and Nadam.
+"""Update rules for the ascent: the classic RMS-normalized step, Adam, damped Adam and Nadam.
 
 Each takes (param, gradient, step size, first moment, second moment, step count) and returns the new
 (param, first moment, second moment); the registry `parts.OPTIMIZERS` names them.
@@ -11,6 +11,7 @@ import tensorflow as tf
 EPSILON = 1e-7
 ADAM_BETAS = (0.9, 0.999)
 ADAM_EPSILON = 1e-8
+DAMPED_EPSILON = 0.3  # in units of the image's gradient RMS (gradients are normalized to RMS 1)
 
 
 def per_image_rms(values: tf.Tensor) -> tf.Tensor:
@@ -36,14 +37,27 @@ def _adam_moments(grads: tf.Tensor, first: tf.Tensor, second: tf.Tensor) -> tupl
     return grads, beta1 * first + (1 - beta1) * grads, beta2 * second + (1 - beta2) * tf.square(grads)
 
 
-def adam_step(param: tf.Tensor, grads: tf.Tensor, step_size: tf.Tensor, first: tf.Tensor, second: tf.Tensor,
-              count: tf.Tensor) -> Moments:
-    """One Adam ascent step on a gradient normalized per image."""
+def _adam(param: tf.Tensor, grads: tf.Tensor, step_size: tf.Tensor, first: tf.Tensor, second: tf.Tensor,
+          count: tf.Tensor, epsilon: float) -> Moments:
     beta1, beta2 = ADAM_BETAS
     _, first, second = _adam_moments(grads, first, second)
     first_hat = first / (1 - beta1 ** count)
     second_hat = second / (1 - beta2 ** count)
-    return param + step_size * first_hat / (tf.sqrt(second_hat) + ADAM_EPSILON), first, second
+    return param + step_size * first_hat / (tf.sqrt(second_hat) + epsilon), first, second
+
+
+def adam_step(param: tf.Tensor, grads: tf.Tensor, step_size: tf.Tensor, first: tf.Tensor, second: tf.Tensor,
+              count: tf.Tensor) -> Moments:
+    """One Adam ascent step on a gradient normalized per image."""
+    return _adam(param, grads, step_size, first, second, count, ADAM_EPSILON)
+
+
+def damped_adam_step(param: tf.Tensor, grads: tf.Tensor, step_size: tf.Tensor, first: tf.Tensor, second: tf.Tensor,
+                     count: tf.Tensor) -> Moments:
+    """Adam with an epsilon of DAMPED_EPSILON of the gradient's RMS: plain Adam moves every coefficient about
+    one full step, even those whose gradient is tiny next to the rest (mostly high frequencies, which
+    then fill the picture with speckle); here those move in proportion to their gradient."""
+    return _adam(param, grads, step_size, first, second, count, DAMPED_EPSILON)
 
 
 def nadam_step(param: tf.Tensor, grads: tf.Tensor, step_size: tf.Tensor, first: tf.Tensor, second: tf.Tensor,

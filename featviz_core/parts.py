@@ -60,6 +60,8 @@ TRANSFORMS = _registry(
 OPTIMIZERS = _registry(
     Part("rms", "the gradient divided by its RMS (classic)", "optimizers:rms_step"),
     Part("adam", "Adam on the RMS-normalized gradient (Lucid)", "optimizers:adam_step"),
+    Part("adam-damped", "Adam whose coefficients with small gradients move less: far less speckle",
+         "optimizers:damped_adam_step"),
     Part("nadam", "Adam with Nesterov momentum (MaCo)", "optimizers:nadam_step"),
 )
 

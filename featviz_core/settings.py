@@ -16,7 +16,7 @@ MIN_FINAL_SIZE = 8  # small enough for the fixed inputs of MNIST-sized models (2
 MAX_FINAL_SIZE = 1024
 MAX_TOTAL_STEPS = 2000
 MAX_VARIANTS = 8
-SCHEDULE_FIELDS = ("steps_per_octave", "octaves", "upscale_factor", "final_size")
+SCHEDULE_FIELDS = ("steps_per_octave", "octaves", "upscale_factor", "final_size", "final_steps")
 
 Problem = tuple[str, str]  # (field, message)
 
@@ -49,11 +49,16 @@ class Method:
     optimizer: str = "rms"
     transforms: str = "none"
     preprocessing: str = "model"
+    redirect_relu: bool = False  # rescue dead filters: see `lean_gradients`
 
 
 @dataclass(frozen=True)
 class RenderSettings:
     """Everything that determines one visualization. Same settings, same picture(s).
+
+    The octaves enlarge the image `upscale_factor` times between sizes; `final_steps` more steps at
+    `final_size` itself follow them (0: the picture is the last octave enlarged without steps, as in
+    the classic script). With `size_scaled_steps`, each octave's step size grows with its image size.
 
     `objective` may be given as text ("channel - 0.05*tv"); it is stored as an Objective. The parts
     (start, parameterization, optimizer, transforms, objective terms) are names in the registries of
@@ -79,6 +84,8 @@ class RenderSettings:
     transforms: str = "none"
     warmup_steps: int = 0
     variants: int = 1
+    final_steps: int = 0
+    size_scaled_steps: bool = False
     start_photo: bytes | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -101,6 +108,8 @@ class RenderSettings:
         check.part("transforms", TRANSFORMS)
         check.whole("warmup_steps", 0, 500)
         check.whole("variants", 1, MAX_VARIANTS)
+        check.whole("final_steps", 0, 500)
+        check.switch("size_scaled_steps")
         self._read_objective(problems)
         if not self.model or not isinstance(self.model, str):
             problems.append(("model", "model must be a registered model name or a path to a .keras file"))
@@ -130,37 +139,57 @@ class RenderSettings:
                              f"final_size / upscale_factor ** octaves gives a first octave of {first} px; it must "
                              f"be at least {smallest} px: raise final_size or lower octaves or upscale_factor"))
         if self.total_steps > MAX_TOTAL_STEPS:
-            problems.append(("steps_per_octave", f"steps_per_octave x octaves = {self.total_steps}; at most "
-                                                 f"{MAX_TOTAL_STEPS} steps are allowed"))
+            problems.append(("steps_per_octave", f"steps_per_octave x octaves + final_steps = {self.total_steps}; "
+                                                 f"at most {MAX_TOTAL_STEPS} steps are allowed"))
         return problems
 
     @property
     def octave_sizes(self) -> tuple[int, ...]:
-        """Image size of each octave that gets ascent steps (classic: 79, 95, ..., 343)."""
-        return tuple(
+        """Image size of each octave that gets ascent steps (classic: 79, 95, ..., 343), then the final
+        size when `final_steps` take steps there."""
+        sizes = tuple(
             int(self.final_size / self.upscale_factor ** (self.octaves - index)) for index in range(self.octaves)
         )
+        return sizes + ((self.final_size,) if self.final_steps else ())
+
+    @property
+    def octave_steps(self) -> tuple[int, ...]:
+        """How many ascent steps each octave takes."""
+        return (self.steps_per_octave,) * self.octaves + ((self.final_steps,) if self.final_steps else ())
 
     @property
     def octave_starts(self) -> tuple[int, ...]:
         """The step at which each octave starts (every step taken)."""
-        return tuple(index * self.steps_per_octave for index in range(self.octaves))
+        return tuple(sum(self.octave_steps[:index]) for index in range(len(self.octave_steps)))
+
+    def octave_step_size(self, octave: int) -> float:
+        """The step size in this octave: `step_size`, times the octave's size over the first octave's with
+        `size_scaled_steps` (so a step moves pixels about as far at every size)."""
+        sizes = self.octave_sizes
+        return self.step_size * (sizes[octave] / sizes[0] if self.size_scaled_steps else 1.0)
 
     @property
     def method(self) -> "Method":
         """The parts of the settings that change the compiled step."""
-        return Method(self.objective, self.parameterization, self.optimizer, self.transforms, self.preprocessing)
+        return Method(self.objective, self.parameterization, self.optimizer, self.transforms, self.preprocessing,
+                      redirect_relu=self.rescues_dead_filters)
+
+    @property
+    def rescues_dead_filters(self) -> bool:
+        """Whether a filter that does not fire keeps climbing until it does: its pre-activation, with
+        gradients redirected through ReLUs that would block them (on when there is a warm-up)."""
+        return self.warmup_steps > 0
 
     @property
     def drops_dead_filters(self) -> bool:
         """Whether a filter whose activation reaches zero stops climbing, as in the classic script (its
         gradient is zero from then on). Not with a warm-up (dead filters keep climbing the
         pre-activation), for logits (they can be negative), or on randomly transformed views."""
-        return self.warmup_steps == 0 and self.transforms == "none" and not self.objective.reads_logits
+        return not self.rescues_dead_filters and self.transforms == "none" and not self.objective.reads_logits
 
     @property
     def total_steps(self) -> int:
-        return self.steps_per_octave * self.octaves
+        return sum(self.octave_steps)
 
     def with_changes(self, **changes: object) -> "RenderSettings":
         """A copy with some fields changed (validated again)."""
@@ -205,6 +234,10 @@ class _Checker:
         elif not low <= value <= high:
             self.problems.append((name, f"{name} must be between {low} and {high}; got {value}"))
 
+    def switch(self, name: str) -> None:
+        if not isinstance(getattr(self.settings, name), (bool, np.bool_)):
+            self.problems.append((name, f"{name} must be true or false; got {getattr(self.settings, name)!r}"))
+
     def part(self, name: str, registry: Mapping[str, Part]) -> None:
         value = getattr(self.settings, name)
         if value not in registry:
@@ -212,21 +245,23 @@ class _Checker:
 
 
 PRESETS: dict[str, dict[str, object]] = {
-    # Modern methods (Lucid-style): decorrelated Fourier image, Adam, random pad/jitter/scale/rotate,
-    # and a pre-activation warm-up that rescues filters the classic method leaves dead. 6 steps per
-    # octave: half of 0.2's 12, for 0.23x classic's time at the same robustness (bench_quality.py).
-    "robust": dict(steps_per_octave=6, octaves=5, upscale_factor=1.4, step_size=1.0, final_size=412,
-                   preprocessing="model", objective="channel", parameterization="fourier", optimizer="adam",
-                   transforms="standard", warmup_steps=6, variants=1),
+    # Modern methods (Lucid-style): decorrelated Fourier image, damped Adam, random pad/jitter/scale/rotate,
+    # a pre-activation warm-up and redirected ReLU gradients that rescue filters the classic method
+    # leaves dead. Step sizes grow with the octave's size, and the last 2 steps are taken at the shown
+    # size: as much activation as 24 steps per octave of featviz 0.4's recipe in a third of its time
+    # (benchmarks/bench_quality.py).
+    "robust": dict(steps_per_octave=6, octaves=5, upscale_factor=1.4, step_size=2.0, final_size=412,
+                   preprocessing="model", objective="channel", parameterization="fourier", optimizer="adam-damped",
+                   transforms="standard", warmup_steps=6, variants=1, final_steps=2, size_scaled_steps=True),
     # A good deep-layer picture in a few seconds on two CPU cores: plain pixels, the classic step.
     "quick": dict(steps_per_octave=10, octaves=5, upscale_factor=1.2, step_size=2.0, final_size=160,
                   preprocessing="model", objective="channel", parameterization="pixels", optimizer="rms",
-                  transforms="none", warmup_steps=10, variants=1),
+                  transforms="none", warmup_steps=10, variants=1, final_steps=0, size_scaled_steps=False),
     # The Keras conv_filter_visualization.py script: 79 px start, 9 upscalings of 1.2x, 15 steps each.
     # It feeds raw pixels to the network, without the model's own preprocessing.
     "classic": dict(steps_per_octave=15, octaves=9, upscale_factor=1.2, step_size=1.0, final_size=412,
                     preprocessing="raw", objective="channel", parameterization="pixels", optimizer="rms",
-                    transforms="none", warmup_steps=0, variants=1),
+                    transforms="none", warmup_steps=0, variants=1, final_steps=0, size_scaled_steps=False),
 }
 DEFAULT_PRESET = "robust"
 
@@ -267,7 +302,7 @@ def fit_to_input_size(settings: RenderSettings, size: int) -> RenderSettings:
     smallest = min(MIN_OCTAVE_SIZE, size)
     octaves = next((count for count in range(settings.octaves, 0, -1)
                     if int(size / settings.upscale_factor ** count) >= smallest), 1)
-    steps = min(math.ceil(settings.total_steps / octaves), MAX_TOTAL_STEPS // octaves)
+    steps = min(math.ceil((settings.total_steps - settings.final_steps) / octaves), MAX_TOTAL_STEPS // octaves)
     return settings.with_changes(final_size=size, octaves=octaves, steps_per_octave=steps)
 
 
