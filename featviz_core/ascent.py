@@ -14,6 +14,7 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
+from dataclasses import replace
 from typing import Callable, Sequence
 
 import numpy as np
@@ -32,6 +33,8 @@ from .settings import Method, RenderSettings
 from .start_images import make_start_image
 
 DEAD_LOSS = imaging.EPSILON
+RESCUE_STEPS = 32  # most steps spent making a dead filter fire
+RESCUED_LOSS = 1.0  # after the warm-up, a rescued filter fires clearly enough to survive the transforms
 
 
 ProgressCallback = Callable[[Progress], "bool | None"]
@@ -88,7 +91,8 @@ class AscentStep:
         pre = tf.cast(self.features(self._network_view(pixels, preprocess), training=False), tf.float32)
         post = self.activation_fn(pre)
         per_image = tf.reshape(warm, [-1] + [1] * (pre.shape.rank - 1))
-        return tf.where(per_image, pre, post), post
+        warm_view = _strongest(pre) if self.method.climb_strongest else pre
+        return tf.where(per_image, warm_view, post), post
 
     def _step(self, param, first, second, count, filters, groups, step_size, warm, seed):
         objective = self.method.objective
@@ -109,6 +113,20 @@ class AscentStep:
     def trace_count(self) -> int:
         """How many times the step has been traced (compiled) so far."""
         return self.step.experimental_get_tracing_count()
+
+
+def _strongest(pre: tf.Tensor) -> tf.Tensor:
+    """Each channel's strongest pre-activation (a soft maximum over positions) at every position: a
+    filter that is off everywhere starts firing soonest where it is closest to firing."""
+    if pre.shape.rank != 4:
+        return pre
+    return tf.broadcast_to(tf.reduce_logsumexp(pre, axis=[1, 2], keepdims=True), tf.shape(pre))
+
+
+def rescue_method(method: Method) -> Method:
+    """The step that rescues a dead filter: its strongest pre-activation, seen as it is (random
+    transforms move the position that is closest to firing from step to step)."""
+    return replace(method, transforms="none", climb_strongest=True)
 
 
 @functools.lru_cache(maxsize=4)
@@ -162,7 +180,9 @@ def render_batch(settings: RenderSettings, filters: Sequence[int], model: Loaded
         item.check_layer(loaded.layers)
     if not per_filter:
         raise ValueError("filters must name at least one filter")
-    results = _Run(settings, per_filter, ascent_step(loaded, settings.layer, settings.method), on_progress).execute()
+    rescue = functools.partial(ascent_step, loaded, settings.layer, rescue_method(settings.method))
+    results = _Run(settings, per_filter, ascent_step(loaded, settings.layer, settings.method), on_progress,
+                   rescue).execute()
     release_freed_memory()  # give the big octaves' freed activations back to the OS between renders
     return results
 
@@ -171,8 +191,9 @@ class _Run:
     """The state of one batched render while it runs."""
 
     def __init__(self, settings: RenderSettings, per_filter: list[RenderSettings], step: AscentStep,
-                 on_progress: ProgressCallback | None) -> None:
+                 on_progress: ProgressCallback | None, rescue_step: Callable[[], AscentStep]) -> None:
         self.settings = settings
+        self.rescue_step = rescue_step
         self.per_filter = per_filter
         self.step = step
         self.on_progress = on_progress
@@ -183,6 +204,7 @@ class _Run:
         self.losses: list[list[float]] = [[] for _ in range(count)]
         self.alive = np.ones(count, dtype=bool)
         self.steps_done = np.zeros(count, dtype=int)
+        self.rescue_steps = np.zeros(count, dtype=int)
         self.snapshots: list[list[Snapshot]] = [[] for _ in range(count)]
         seeds = settings.seed + np.tile(np.arange(variants), len(per_filter))  # each variant its own start
         self._set_pixels(np.stack([
@@ -214,12 +236,16 @@ class _Run:
                 self._take_step(warming_up=done < settings.warmup_steps, seed=settings.seed * 7919 + done,
                                 step_size=settings.octave_step_size(octave))
                 done += 1
+                if done == settings.warmup_steps and settings.rescues_dead_filters:
+                    self._rescue(settings.octave_step_size(octave), RESCUED_LOSS)
                 if done % settings.snapshot_stride == 0:
                     self._snapshot()
                 if self._should_stop(done, octave, size):
                     break
             if self.cancelled or not self.alive.any():
                 break
+        if settings.rescues_dead_filters and not self.cancelled:
+            self._rescue(settings.octave_step_size(octave), DEAD_LOSS)  # the transforms kept it from firing
         self._snapshot()
         final = self.pixels if self.pixels.shape[1] == settings.final_size else self._resized(settings.final_size)
         return self._results(final, time.perf_counter() - began)
@@ -241,6 +267,38 @@ class _Run:
             self.steps_done[index] += 1
             if self.settings.drops_dead_filters and loss <= DEAD_LOSS:
                 self.alive[index] = False  # its gradient is zero from now on: no more steps
+
+    def _rescue(self, step_size: float, enough: float) -> None:
+        """Climb the strongest pre-activation of each filter whose picture (as shown) does not fire,
+        untransformed, until the picture fires above `enough` (at most RESCUE_STEPS steps); the requested
+        objective then goes on from there. Pictures that fire are left as they are."""
+        dead = np.flatnonzero(self.alive)
+        dead = dead[self._shown_activations(dead) <= DEAD_LOSS]
+        if not len(dead):
+            return
+        step = self.rescue_step()
+        params = self.params[dead]
+        first, second = np.zeros_like(params), np.zeros_like(params)
+        climbing = np.arange(len(dead))
+        for count in range(1, RESCUE_STEPS + 1):
+            new, first[climbing], second[climbing], pixels, _ = (value.numpy() for value in step.step(
+                params[climbing], first[climbing], second[climbing], float(count), self.filters[dead[climbing]],
+                self.groups[dead[climbing]], step_size, np.ones(len(climbing), bool), count))
+            params[climbing] = new
+            self.pixels[dead[climbing]] = pixels
+            self.rescue_steps[dead[climbing]] += 1
+            climbing = climbing[self._shown_activations(dead[climbing]) <= enough]
+            if not len(climbing):
+                break
+        self.params[dead] = params
+        self.first[dead], self.second[dead] = 0.0, 0.0
+
+    def _shown_activations(self, indices: np.ndarray) -> np.ndarray:
+        """The objective on these images' pictures as shown (deprocessed, untransformed)."""
+        if not len(indices):
+            return np.zeros(0)
+        viewed = np.stack([self._model_view(self.pixels[index]) for index in indices])
+        return self.step.measure(tf.constant(viewed, tf.float32), self.filters[indices]).numpy()
 
     def _should_stop(self, done: int, octave: int, size: int) -> bool:
         """Report the step; stop when the callback says so or every filter is dead."""
@@ -296,6 +354,7 @@ class _Run:
                 snapshots=tuple(self.snapshots[index]),
                 final_activation=float(activations[index]),
                 dead=self._is_dead(index, float(activations[index])),
+                rescue_steps=int(self.rescue_steps[index]),
                 cancelled=self.cancelled,
                 seconds=seconds,
                 device=f"{device_name()}, {self.step.dtype}",

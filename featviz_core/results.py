@@ -37,6 +37,7 @@ class Result:
     device: str
     variants: tuple[np.ndarray, ...] = ()  # the filter's other pictures (settings.variants - 1 of them)
     model_view: np.ndarray | None = None  # every channel of the picture, for a model with more than three
+    rescue_steps: int = 0  # steps spent making a filter that did not fire after the warm-up fire
 
     @property
     def measured_image(self) -> np.ndarray:

@@ -50,6 +50,7 @@ class Method:
     transforms: str = "none"
     preprocessing: str = "model"
     redirect_relu: bool = False  # rescue dead filters: see `lean_gradients`
+    climb_strongest: bool = False  # warm images climb each channel's strongest pre-activation, not its mean
 
 
 @dataclass(frozen=True)
