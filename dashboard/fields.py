@@ -60,6 +60,11 @@ FIELDS: tuple[Field, ...] = (
     Field("step_size", "Step size", float, 0.1,
           help="How far each step moves the image variable along the normalized gradient."),
     Field("final_size", "Final size (px)", int, 16, help="Side of the finished picture; the first octave is smaller."),
+    Field("final_steps", "Final steps", int, 1,
+          help="Steps at the final size after the octaves; 0 enlarges the last octave without steps (classic)."),
+    Field("size_scaled_steps", "Step size grows with the image", bool,
+          help="Each octave's step size is the step size times its size over the first octave's, so a step "
+               "moves the picture about as much at every size."),
     Field("seed", "Seed", int, 1, help="Seed of the random start and transforms: same seed, same picture."),
     Field("start", "Start image", str, choices=tuple(name for name in parts.START_IMAGES if name != "photo"),
           help="What the ascent starts from. The Compare page puts several side by side, photos too."),

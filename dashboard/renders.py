@@ -51,7 +51,8 @@ def atlas_result(entry: AtlasEntry, settings: RenderSettings) -> Result:
     return Result(settings=settings, image=image, losses=np.asarray(entry.losses, dtype=np.float32),
                   octave_sizes=entry.octave_sizes, octave_starts=entry.octave_starts,
                   snapshots=(Snapshot(entry.steps_run, image),), final_activation=entry.final_activation,
-                  dead=entry.dead, cancelled=False, seconds=entry.seconds, device=entry.device)
+                  dead=entry.dead, cancelled=False, seconds=entry.seconds, device=entry.device,
+                  rescue_steps=entry.rescue_steps, photo_peak=entry.photo_peak)
 
 
 def lookup(settings: RenderSettings, live_only: bool = False) -> Shown | None:

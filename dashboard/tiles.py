@@ -5,13 +5,16 @@ from __future__ import annotations
 from typing import Iterable, TypeVar
 
 import numpy as np
+from PIL import Image, ImageDraw, ImageFont
 
 from featviz_core import imaging
 from featviz_core.results import Result
 
 ORDERS = ("final loss", "filter index")
 T = TypeVar("T")
-DEAD_RED = np.array([200, 40, 40], dtype=np.uint8)
+DEAD_GRAY = (58, 58, 62)
+DEAD_TEXT = (225, 225, 225)
+FIRES = 1e-7  # as featviz_core.photo_response.FIRES (which imports TensorFlow)
 
 
 def ordered(items: Iterable[T], order: str) -> list[T]:
@@ -25,18 +28,27 @@ def ordered(items: Iterable[T], order: str) -> list[T]:
 
 
 def tile_image(result: Result) -> np.ndarray:
-    """The picture; a dead filter's is dimmed to gray inside a red frame, so it is marked, not hidden."""
+    """The picture; a dead filter's is a plain tile that says so (its picture shows nothing)."""
     if not result.dead:
         return result.image
-    gray = (result.image.astype(np.float64).mean(axis=2, keepdims=True) * 0.45).astype(np.uint8)
-    marked = np.repeat(gray, 3, axis=2)
-    border = max(2, marked.shape[0] // 24)
-    marked[:border], marked[-border:], marked[:, :border], marked[:, -border:] = (DEAD_RED,) * 4
-    return marked
+    return dead_tile(result.image.shape[0], result.photo_peak)
+
+
+def dead_tile(size: int, photo_peak: float | None) -> np.ndarray:
+    """A plain dark tile: 'dead', and whether the filter fires on the sample photos."""
+    tile = Image.new("RGB", (size, size), DEAD_GRAY)
+    draw = ImageDraw.Draw(tile)
+    font = ImageFont.load_default(size=max(10, size // 8))
+    lines = ["dead"] + (["fires on photos"] if photo_peak is not None and photo_peak > FIRES else
+                        ["silent on photos"] if photo_peak is not None else [])
+    for row, text in enumerate(lines):
+        draw.text((size // 2, size // 2 + (row - (len(lines) - 1) / 2) * size // 6), text, fill=DEAD_TEXT,
+                  font=font, anchor="mm")
+    return np.asarray(tile)
 
 
 def caption(result: Result) -> str:
-    state = "dead" if result.dead else f"loss {result.final_loss:.3g}"
+    state = f"dead: {result.dead_note}" if result.dead else f"loss {result.final_loss:.3g}"
     return f"#{result.settings.filter} · {state}"
 
 

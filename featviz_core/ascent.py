@@ -27,6 +27,7 @@ from .memory import release_freed_memory
 from .models import LoadedModel, fixed_input_size, load_model, pre_activation_model
 from .parts import OPTIMIZERS, PARAMETERIZATIONS, TRANSFORMS
 from .preprocessing import measured_with, preprocess_for, to_model_channels, working_channels
+from .photo_response import photo_peak
 from .precision import compute_dtype, with_compute_dtype
 from .results import Progress, Result, Snapshot
 from .settings import Method, RenderSettings
@@ -184,7 +185,20 @@ def render_batch(settings: RenderSettings, filters: Sequence[int], model: Loaded
     results = _Run(settings, per_filter, ascent_step(loaded, settings.layer, settings.method), on_progress,
                    rescue).execute()
     release_freed_memory()  # give the big octaves' freed activations back to the OS between renders
+    if any(result.dead for result in results):
+        results = [with_photo_peak(result, loaded) for result in results]
     return results
+
+
+def with_photo_peak(result: Result, loaded: LoadedModel) -> Result:
+    """A dead result with its filter's strongest response on the sample photos (live results as they are)."""
+    if not result.dead:
+        return result
+    try:
+        peak = photo_peak(loaded, result.settings.layer, result.settings.filter)
+    except Exception:  # noqa: BLE001 - a model the photos cannot be fed to: the note says "not checked"
+        return result
+    return replace(result, photo_peak=float(peak))
 
 
 class _Run:

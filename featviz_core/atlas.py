@@ -72,6 +72,8 @@ class AtlasEntry:
     device: str
     rendered_at: str
     featviz_version: str
+    rescue_steps: int = 0
+    photo_peak: float | None = None  # a dead entry's filter: its strongest response on the sample photos
 
     def image_bytes(self) -> bytes:
         """The picture file's bytes (WebP), e.g. for a browser."""
@@ -164,6 +166,9 @@ def entry_to_json(entry: Mapping[str, Any]) -> dict[str, Any]:
     data["seconds"] = round(float(entry["seconds"]), 4)
     data["dead"] = bool(entry["dead"])
     data["steps_run"] = int(entry["steps_run"])
+    data["rescue_steps"] = int(entry.get("rescue_steps", 0))
+    peak = entry.get("photo_peak")
+    data["photo_peak"] = None if peak is None else _significant(peak, 5)
     return data
 
 
@@ -326,7 +331,8 @@ def _entry(root: Path, layer: str, filter: int, data: Mapping[str, Any]) -> Atla
         final_activation=float(data["final_activation"]), act=float(data["act"]), robust=float(data["robust"]),
         hf=float(data["hf"]), dead=bool(data["dead"]), steps_run=int(data["steps_run"]),
         seconds=float(data["seconds"]), device=str(data["device"]), rendered_at=str(data["rendered_at"]),
-        featviz_version=str(data["featviz_version"]),
+        featviz_version=str(data["featviz_version"]), rescue_steps=int(data.get("rescue_steps", 0)),
+        photo_peak=None if data.get("photo_peak") is None else float(data["photo_peak"]),
     )
 
 

@@ -309,7 +309,8 @@ class _BatchRenderer:
                 "act": quality.act, "robust": quality.robust, "hf": quality.hf, "dead": quality.dead,
                 "steps_run": result.steps_run, "seconds": result.seconds / len(results), "device": result.device,
                 "settings": settings_to_json(result.settings), "weights_sha256": sha,
-                "featviz_version": __version__, "rendered_at": stamp,
+                "featviz_version": __version__, "rendered_at": stamp, "rescue_steps": result.rescue_steps,
+                "photo_peak": result.photo_peak,
             })
         write_index_atomic(self.root, {**self.index, "featviz_version": __version__})
         self.done += len(results)

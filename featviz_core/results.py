@@ -12,6 +12,15 @@ import numpy as np
 from .settings import RenderSettings
 
 
+def dead_note(photo_peak: float | None) -> str:
+    """What a dead picture says about its filter, from its strongest response on the sample photos."""
+    if photo_peak is None:
+        return "not checked against the sample photos"
+    if photo_peak > 1e-7:
+        return f"fires on the sample photos (up to {photo_peak:.3g}): the ascent failed, the filter is alive"
+    return "never fires on the sample photos either: a dead filter"
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """The displayed image after `step` ascent steps (step 0 is the start image)."""
@@ -38,6 +47,14 @@ class Result:
     variants: tuple[np.ndarray, ...] = ()  # the filter's other pictures (settings.variants - 1 of them)
     model_view: np.ndarray | None = None  # every channel of the picture, for a model with more than three
     rescue_steps: int = 0  # steps spent making a filter that did not fire after the warm-up fire
+    photo_peak: float | None = None  # a dead picture's filter: its strongest response on the sample photos
+
+    @property
+    def dead_note(self) -> str:
+        """For a dead picture, whether its filter fires on real photos ('' for a live picture)."""
+        if not self.dead:
+            return ""
+        return dead_note(self.photo_peak)
 
     @property
     def measured_image(self) -> np.ndarray:

@@ -89,7 +89,7 @@ def test_an_atlas_holds_what_render_batch_gives(capsys, tmp_path, tiny_model):
                 assert atlas.match(result.settings.with_changes(seed=1)) is None
                 np.testing.assert_allclose(entry.losses, [float(f"{x:.5g}") for x in result.losses], rtol=1e-6)
                 assert (entry.octave_starts, entry.octave_sizes) == (result.octave_starts, result.octave_sizes)
-                assert entry.steps_run == result.steps_run == 4 and entry.dead == result.dead
+                assert entry.steps_run == result.steps_run == settings.total_steps == 6 and entry.dead == result.dead
                 assert entry.final_activation == pytest.approx(result.final_activation, rel=1e-5)
                 quality = meter.measure(result.image, result.settings.filter, ascent_dead=result.dead)
                 assert (entry.act, entry.robust, entry.hf) == pytest.approx((quality.act, quality.robust, quality.hf),

@@ -16,7 +16,7 @@ from PIL import Image
 
 from featviz_core.cli import NATIVE_LOGS, CliError, main, parse_filter_range
 
-TINY_SIZES = ["--steps", "2", "--octaves", "2", "--size", "32"]  # 4 steps at 22 and 26 px, then 32 px
+TINY_SIZES = ["--steps", "2", "--octaves", "2", "--size", "32", "--final-steps", "0"]  # 4 steps at 22 and 26 px, then 32 px
 
 
 def run_cli(capsys, *args: str) -> tuple[int, str, str]:
@@ -47,6 +47,14 @@ def test_layers_lists_the_tiny_model(capsys):
     assert listed == [("block1_conv1", "8", "Conv2D"), ("block1_conv2", "8", "Conv2D"),
                       ("block2_conv1", "16", "Conv2D"), ("block2_conv2", "16", "Conv2D"),
                       ("predictions", "10", "Dense")]
+
+
+def test_render_takes_final_steps_at_the_shown_size(capsys, tmp_path):
+    png = tmp_path / "x.png"
+    code, out, err = run_cli(capsys, "render", "tiny", "block2_conv1", "3", "-o", png, "--steps", "2", "--octaves", "2",
+                             "--size", "32", "--final-steps", "3", "--no-size-scaled-steps")
+    assert code == 0, err
+    assert "7 steps" in out and Image.open(png).size == (32, 32)
 
 
 def test_render_writes_a_png_and_a_gif(capsys, tmp_path):

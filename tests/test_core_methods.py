@@ -199,7 +199,7 @@ def test_logit_objective_reads_the_score_before_the_softmax(tiny_model):
     result = render(settings, tiny_model)
     network, softmax = pre_activation_model(tiny_model.model, "predictions")
     logits = network(tiny_model.preprocess(tf.constant(result.image[None], tf.float32))).numpy()[0]
-    assert result.final_activation == pytest.approx(float(logits[4]), rel=1e-3, abs=1e-3)
+    assert result.final_activation == pytest.approx(float(logits[4]), rel=1e-2, abs=1e-3)  # bfloat16 CPUs: 3 digits
     assert result.final_activation != pytest.approx(float(softmax(logits[None]).numpy()[0, 4]), abs=1e-3)
 
 
@@ -224,6 +224,7 @@ def test_robust_preset_runs_on_a_mobilenet_architecture():
     assert any(info.name == layer and info.kind == "DepthwiseConv2D" for info in loaded.layers)
     from featviz_core.settings import preset
 
-    result = render(preset("robust", model=loaded.name, layer=layer, filter=5, final_size=64, octaves=2,
-                           steps_per_octave=4), loaded)
-    assert result.image.shape == (64, 64, 3) and result.steps_run == 8 and np.isfinite(result.losses).all()
+    settings = preset("robust", model=loaded.name, layer=layer, filter=5, final_size=64, octaves=2, steps_per_octave=4)
+    result = render(settings, loaded)
+    assert result.image.shape == (64, 64, 3) and np.isfinite(result.losses).all()
+    assert result.steps_run == settings.total_steps == 4 * 2 + settings.final_steps

@@ -88,7 +88,7 @@ def test_first_octave_below_the_minimum_is_rejected():
 
 
 def test_too_many_total_steps_is_rejected():
-    with pytest.raises(ValueError, match=rf"steps_per_octave x octaves = 2500; at most {MAX_TOTAL_STEPS}"):
+    with pytest.raises(ValueError, match=rf"steps_per_octave x octaves \+ final_steps = 2500; at most {MAX_TOTAL_STEPS}"):
         RenderSettings(steps_per_octave=500, octaves=5)
     assert RenderSettings(steps_per_octave=400, octaves=5).total_steps == MAX_TOTAL_STEPS
 

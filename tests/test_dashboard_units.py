@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -77,14 +79,25 @@ def _result(filter_index: int, loss: float, dead: bool = False) -> Result:
                   "CPU")
 
 
-def test_tiles_order_by_loss_or_index_and_mark_dead_ones():
+def test_tiles_order_by_loss_or_index():
     results = [_result(0, 1.0), _result(1, 0.0, dead=True), _result(2, 3.0)]
     assert [r.settings.filter for r in tiles.ordered(results, "final loss")] == [2, 0, 1]
     assert [r.settings.filter for r in tiles.ordered(results, "filter index")] == [0, 1, 2]
-    marked = tiles.tile_image(results[1])
-    assert tuple(marked[0, 0]) == tuple(tiles.DEAD_RED) and marked[8, 8].max() < 100
-    assert tiles.caption(results[1]) == "#1 · dead" and tiles.caption(results[2]) == "#2 · loss 3"
+    assert tiles.caption(results[2]) == "#2 · loss 3" and tiles.tile_image(results[2]) is results[2].image
     assert tiles.collage_png(results).startswith(b"\x89PNG")
+
+
+def test_a_dead_tile_is_plain_and_says_whether_the_filter_fires_on_photos():
+    dead = replace(_result(1, 0.0, dead=True), image=np.full((128, 128, 3), 200, np.uint8))
+    fires, silent, unchecked = (replace(dead, photo_peak=peak) for peak in (68.0, 0.0, None))
+    tile = tiles.tile_image(fires)
+    assert tile.shape == dead.image.shape
+    assert (tile[:20, :20] == tiles.DEAD_GRAY).all()  # no picture, no blob: a plain tile
+    assert (tile.max(axis=2) > 200).any()  # with words on it
+    assert not np.array_equal(tile, tiles.tile_image(silent))
+    assert tiles.caption(fires) == "#1 · dead: fires on the sample photos (up to 68): the ascent failed, the filter is alive"
+    assert tiles.caption(silent) == "#1 · dead: never fires on the sample photos either: a dead filter"
+    assert tiles.caption(unchecked) == "#1 · dead: not checked against the sample photos"
 
 
 def test_default_model_follows_the_environment_and_the_weights_on_disk(monkeypatch, tmp_path):

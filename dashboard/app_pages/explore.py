@@ -43,12 +43,12 @@ key = views.result_key(settings, result.steps_run, shown.precomputed)
 if result.dead and result.settings.drops_dead_filters:
     st.warning("This filter is **dead** for this picture: its output fell to zero everywhere, so the ascent "
                "stopped. Deep layers have many such filters; try another filter or the robust preset, which "
-               "keeps climbing a dead filter's pre-activation.", icon=":material/heart_broken:")
+               "keeps climbing a dead filter's pre-activation. This filter " + result.dead_note + ".",
+               icon=":material/heart_broken:")
 elif result.dead:
     st.warning("This picture does **not make the filter fire**: its output on the finished picture is zero "
-               "everywhere. The ascent climbed the filter's pre-activation but never lifted it above zero on the "
-               "picture as shown. The real images below show what does make it fire.",
-               icon=":material/heart_broken:")
+               "everywhere, even after climbing its strongest pre-activation. This filter " + result.dead_note
+               + ".", icon=":material/heart_broken:")
 
 
 @st.fragment
