@@ -1,111 +1,141 @@
-"""Picture quality and render time of the presets, and of each speed lever tried, on vgg16-offline.
+"""The default recipe against the reference (featviz 0.4's robust recipe run 4x longer), and each lever.
 
-    python benchmarks/bench_quality.py                    # 4 filters each of block3_conv3, block4_conv3, block5_conv3
-    python benchmarks/bench_quality.py --per-layer 8 --dead-count 64
-    python benchmarks/bench_quality.py --levers none      # the presets only
+    python benchmarks/bench_quality.py                          # every row on the 12 filters below
+    python benchmarks/bench_quality.py --rows reference,default --sheet docs/recipe_sheet.webp
+    python benchmarks/bench_quality.py --batching               # also: the default rendered 4 filters at a time
 
-Every row renders the same filters, one at a time (as Explore does), in one run. For each row it
-prints the median act, robust and hf (featviz_core.quality), the dead count, the render time, and that
-time as a ratio of classic's on the filters classic keeps alive (classic stops a dead filter after a
-step or two, so a mixed set would flatter it). Then it checks the default preset against the goal:
-median robust >= 0.95, median hf <= 0.005, render time <= 0.3x classic's; with --dead-count N, also
-at most 2 dead among the first N filters of block5_conv3.
+Every row renders the same filters of vgg16-offline one at a time (as Explore does), in one run, and
+measures each picture at the same display size (412 px, the final size of every row): act, robust and
+hf (featviz_core.quality). Each filter's act is divided by the reference's act on that filter; a row
+prints the median and the lowest of those ratios, the median robust and hf, and its render time as a
+share of the reference's. The target for the default: median act >= 0.9x the reference's, median
+robust >= 0.95, median hf <= 0.005, time <= 0.4x the reference's.
 
-Lever rows change one thing of the default preset (or undo one of its choices) so that each row
-says what that lever is worth.
+Lever rows change one thing of the default (or undo one of its choices), so that each says what that
+lever is worth. Filters: six from the guide (blocks 2-5) and six more, all beyond index 63 of the atlas.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 MODEL = "vgg16-offline"
-LAYERS = {"block3_conv3": 256, "block4_conv3": 512, "block5_conv3": 512}
-GOAL = dict(robust=0.95, hf=0.005, ratio=0.3, dead=2)
+FILTERS = [("block2_conv2", 40), ("block3_conv2", 90), ("block4_conv2", 200), ("block4_conv3", 17),
+           ("block5_conv1", 77), ("block5_conv3", 100), ("block2_conv1", 100), ("block3_conv1", 130),
+           ("block3_conv3", 200), ("block4_conv1", 300), ("block5_conv2", 400), ("block5_conv3", 450)]
+GOAL = dict(act=0.9, robust=0.95, hf=0.005, time=0.4)
 
-# name -> overrides of the default preset: one lever per row.
-LEVERS: dict[str, dict[str, object]] = {
-    "0.2 robust: 12 steps/octave": dict(steps_per_octave=12, warmup_steps=10),
-    "4 steps/octave": dict(steps_per_octave=4, warmup_steps=4),
-    "4 octaves x1.5": dict(octaves=4, upscale_factor=1.5),
-    "nadam": dict(optimizer="nadam"),
-    "maco (phase only)": dict(parameterization="maco", step_size=0.5),
-    "jitter only": dict(transforms="jitter"),
+# featviz 0.4's robust recipe: Adam at a constant step size 1.0, no steps at the shown size.
+RECIPE_0_4 = dict(step_size=1.0, optimizer="adam", final_steps=0, size_scaled_steps=False)
+# name -> overrides of the default preset (one lever per row; the first two rows are the baselines).
+ROWS: dict[str, dict[str, object]] = {
+    "reference (0.4 recipe, 24 steps/octave)": dict(RECIPE_0_4, steps_per_octave=24),
+    "featviz 0.4 default (6 steps/octave)": dict(RECIPE_0_4),
+    "default": {},
+    "lever off: no steps at the shown size": dict(final_steps=0),
+    "lever off: constant step size": dict(size_scaled_steps=False),
+    "lever off: plain Adam": dict(optimizer="adam"),
+    "lever: plateau stop (2% over 3 steps)": dict(plateau_gain=0.02),
+    "lever: nadam": dict(optimizer="nadam"),
+    "lever: maco (phase only) + nadam": dict(parameterization="maco", optimizer="nadam", step_size=0.5),
+    "lever: 4 steps/octave": dict(steps_per_octave=4),
 }
+REFERENCE = next(iter(ROWS))
 
 
 @dataclass
 class Row:
-    """One preset or lever: its settings and what rendering the filters gave."""
+    """One recipe: its overrides and, per filter, the measured quality and render time."""
 
     name: str
     overrides: dict[str, object]
-    base: str
-    qualities: list | None = None
-    seconds: dict[tuple[str, int], float] | None = None
+    qualities: list = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    images: list = field(default_factory=list)
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--per-layer", type=int, default=4, help="filters per layer, chosen with --seed")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--presets", default="classic,DEFAULT,quick", help="DEFAULT: the dashboard's default preset")
-    parser.add_argument("--levers", default="all", help="all, none, or names from LEVERS, comma-separated")
+    parser.add_argument("--rows", default="all", help="all, or row names (or unique prefixes), comma-separated")
+    parser.add_argument("--filters", type=int, default=len(FILTERS), help="use the first N filters of the list")
     parser.add_argument("--per-filter", action="store_true", help="also print every filter's figures")
-    parser.add_argument("--dead-count", type=int, default=0, help="count dead filters among the first N of block5_conv3")
+    parser.add_argument("--sheet", help="write a contact sheet of the reference, 0.4 default and default rows")
+    parser.add_argument("--batching", action="store_true", help="also time the default 4 filters per batch")
     return parser.parse_args()
 
 
-def chosen_filters(per_layer: int, seed: int) -> list[tuple[str, int]]:
-    import numpy as np
+def chosen_rows(text: str) -> list[Row]:
+    if text == "all":
+        return [Row(name, overrides) for name, overrides in ROWS.items()]
+    wanted = [part.strip() for part in text.split(",")]
+    names = [next(name for name in ROWS if name.startswith(part)) for part in wanted]
+    if REFERENCE not in names:
+        names.insert(0, REFERENCE)
+    return [Row(name, ROWS[name]) for name in names]
 
-    rng = np.random.default_rng(seed)
-    return [(layer, int(index)) for layer, count in LAYERS.items()
-            for index in sorted(rng.choice(count, per_layer, replace=False))]
 
-
-def measure_row(row: Row, filters: list[tuple[str, int]], loaded, meters) -> None:
+def measure_row(row: Row, filters, loaded, meters) -> None:
     """Render each filter alone (after one compile run per layer) and measure its picture."""
     from featviz_core.ascent import render
-    from featviz_core.settings import preset
+    from featviz_core.settings import DEFAULT_PRESET, preset
 
-    row.qualities, row.seconds = [], {}
     compiled = set()
     for layer, index in filters:
-        settings = preset(row.base, model=MODEL, layer=layer, filter=index, **row.overrides)
+        settings = preset(DEFAULT_PRESET, model=MODEL, layer=layer, filter=index, **row.overrides)
         if layer not in compiled:  # tracing the step is a one-off cost, not render time
             render(settings, loaded, on_progress=lambda event: event.step < 2)
             compiled.add(layer)
         began = time.perf_counter()
         result = render(settings, loaded)
-        row.seconds[(layer, index)] = time.perf_counter() - began
+        row.seconds.append(time.perf_counter() - began)
         row.qualities.append(meters[layer].measure(result.measured_image, index, result.dead))
+        row.images.append(result.image)
 
 
-def count_dead(preset_name: str, first: int, loaded) -> int:
-    """Dead filters among the first `first` of block5_conv3 (classic stops after its first octave:
-    that is where the classic method loses them)."""
-    from featviz_core.ascent import batch_limit, render_batch
-    from featviz_core.settings import preset
+def batching(filters, loaded) -> str:
+    """Seconds per filter of the default, one filter at a time against four per batch (one layer)."""
+    from featviz_core.ascent import render_batch
+    from featviz_core.settings import DEFAULT_PRESET, preset
 
-    settings = preset(preset_name, model=MODEL, layer="block5_conv3")
-    limit = settings.steps_per_octave if preset_name == "classic" else settings.total_steps
-    dead, batch = 0, batch_limit(settings)
-    for start in range(0, first, batch):
-        results = render_batch(settings, list(range(start, min(start + batch, first))), loaded,
-                               on_progress=lambda event: event.step < limit)
-        dead += sum(result.dead or result.final_activation <= 1e-7 for result in results)
-    return dead
+    layer = filters[0][0]
+    indices = [64, 65, 66, 67]
+    settings = preset(DEFAULT_PRESET, model=MODEL, layer=layer)
+    render_batch(settings, indices[:1], loaded, on_progress=lambda event: event.step < 2)
+    render_batch(settings, indices, loaded, on_progress=lambda event: event.step < 2)
+    began = time.perf_counter()
+    for index in indices:
+        render_batch(settings, [index], loaded)
+    alone = (time.perf_counter() - began) / len(indices)
+    began = time.perf_counter()
+    render_batch(settings, indices, loaded)
+    together = (time.perf_counter() - began) / len(indices)
+    return f"batching on {layer} 64-67: {alone:.1f} s per filter alone, {together:.1f} s in a batch of 4 " \
+           f"({together / alone:.2f}x)"
 
 
-def time_ratio(row: Row, classic: Row, filters: list[tuple[str, int]]) -> tuple[float, int]:
-    """(row's time / classic's time on the filters classic keeps alive, how many those are)."""
-    alive = [key for key, quality in zip(filters, classic.qualities) if not quality.dead]
-    if not alive:
-        return float("nan"), 0
-    return sum(row.seconds[key] for key in alive) / sum(classic.seconds[key] for key in alive), len(alive)
+def write_sheet(path: str, rows: list[Row], filters) -> None:
+    """Reference, 0.4 default and default pictures, one row each, 128 px per picture, labelled."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    from featviz_core.imaging import resize
+
+    shown = [row for row in rows if row.name in list(ROWS)[:3]]
+    cell, label = 128, 18
+    sheet = Image.new("RGB", (cell * len(filters), (cell + label) * len(shown) + label), (255, 255, 255))
+    draw = ImageDraw.Draw(sheet)
+    for column, (layer, index) in enumerate(filters):
+        draw.text((column * cell + 4, 3), f"{layer} {index}", fill=(0, 0, 0))
+    for line, row in enumerate(shown):
+        top = label + line * (cell + label)
+        draw.text((4, top + 2), row.name, fill=(0, 0, 0))
+        for column, image in enumerate(row.images):
+            sheet.paste(Image.fromarray(np.asarray(resize(image, cell))), (column * cell, top + label))
+    sheet.save(path, quality=85)
+    print(f"wrote {path}")
 
 
 def main() -> None:
@@ -114,48 +144,38 @@ def main() -> None:
 
     mute_native_logs()  # TensorFlow's C++ start-up lines (FEATVIZ_NATIVE_LOGS=1 keeps them)
     from featviz_core.ascent import cached_model
-    from featviz_core.quality import QualityMeter, median_table
-    from featviz_core.settings import DEFAULT_PRESET
-
-    presets = [DEFAULT_PRESET if name == "DEFAULT" else name for name in args.presets.split(",")]
-    if "classic" not in presets:
-        presets.insert(0, "classic")
-    levers = {} if args.levers == "none" else LEVERS if args.levers == "all" else \
-        {name: LEVERS[name] for name in args.levers.split(",")}
-    rows = [Row(name, {}, name) for name in presets]
-    rows += [Row(f"lever: {name}", overrides, DEFAULT_PRESET) for name, overrides in levers.items()]
+    from featviz_core.precision import compute_dtype
+    from featviz_core.quality import QualityMeter
 
     loaded = cached_model(MODEL)
-    filters = chosen_filters(args.per_layer, args.seed)
-    meters = {layer: QualityMeter(loaded, layer) for layer in LAYERS}
-    print(f"model {MODEL}; default preset {DEFAULT_PRESET}; filters (seed {args.seed}): {filters}", flush=True)
+    filters = FILTERS[:args.filters]
+    rows = chosen_rows(args.rows)
+    meters = {layer: QualityMeter(loaded, layer) for layer, _ in filters}
+    print(f"model {MODEL}, compute {compute_dtype()}; filters: {filters}", flush=True)
     for row in rows:
         measure_row(row, filters, loaded, meters)
-        print(f"  measured {row.name}: {sum(row.seconds.values()):.0f} s", flush=True)
+        print(f"  measured {row.name}: {sum(row.seconds):.0f} s", flush=True)
 
-    classic = rows[0]
-    print("\n| row | median act | median robust | median hf | dead | render time | time vs classic (alive) |")
+    reference = next(row for row in rows if row.name == REFERENCE)
+    print("\n| row | act vs reference (median, lowest) | median robust | median hf | dead | time | time vs reference |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
-    table = {item["method"]: item for item in median_table({row.name: row.qualities for row in rows})}
     for row in rows:
-        item, (ratio, alive) = table[row.name], time_ratio(row, classic, filters)
-        dead = sum(quality.dead for quality in row.qualities)
-        print(f"| {row.name} | {item['act']:.2f} | {item['robust']:.3f} | {item['hf']:.5f} | {dead} | "
-              f"{sum(row.seconds.values()):.0f} s | {ratio:.2f}x on {alive} |")
+        ratios = [mine.act / max(theirs.act, 1e-7) for mine, theirs in zip(row.qualities, reference.qualities)]
+        time_ratio = sum(row.seconds) / sum(reference.seconds)
+        print(f"| {row.name} | {statistics.median(ratios):.2f}x, {min(ratios):.2f}x | "
+              f"{statistics.median(q.robust for q in row.qualities):.3f} | "
+              f"{statistics.median(q.hf for q in row.qualities):.5f} | {sum(q.dead for q in row.qualities)} | "
+              f"{sum(row.seconds):.0f} s | {time_ratio:.2f}x |")
         if args.per_filter:
-            for (layer, index), quality in zip(filters, row.qualities):
-                print(f"    {layer} {index}: act {quality.act:.3f} robust {quality.robust:.3f} hf {quality.hf:.5f}"
-                      f"{' dead' if quality.dead else ''} {row.seconds[(layer, index)]:.1f} s")
-
-    default = next(row for row in rows if row.name == DEFAULT_PRESET)
-    item, (ratio, alive) = table[default.name], time_ratio(default, classic, filters)
-    print(f"\ngoal for {DEFAULT_PRESET}: median robust {item['robust']:.3f} (>= {GOAL['robust']}), median hf "
-          f"{item['hf']:.5f} (<= {GOAL['hf']}), time {ratio:.2f}x classic's on the {alive} filters classic keeps "
-          f"alive (<= {GOAL['ratio']})")
-    if args.dead_count:
-        for name in ("classic", DEFAULT_PRESET):
-            print(f"dead among the first {args.dead_count} filters of block5_conv3, {name}: "
-                  f"{count_dead(name, args.dead_count, loaded)}" + (f" (<= {GOAL['dead']})" if name != "classic" else ""))
+            for (layer, index), quality, ratio, seconds in zip(filters, row.qualities, ratios, row.seconds):
+                print(f"    {layer} {index}: act {quality.act:.3f} ({ratio:.2f}x) robust {quality.robust:.3f} "
+                      f"hf {quality.hf:.5f}{' dead' if quality.dead else ''} {seconds:.1f} s")
+    print(f"\ngoal for the default: median act >= {GOAL['act']}x the reference's, median robust >= {GOAL['robust']}, "
+          f"median hf <= {GOAL['hf']}, time <= {GOAL['time']}x the reference's")
+    if args.batching:
+        print(batching(filters, loaded))
+    if args.sheet:
+        write_sheet(args.sheet, rows, filters)
 
 
 if __name__ == "__main__":

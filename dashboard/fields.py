@@ -65,6 +65,9 @@ FIELDS: tuple[Field, ...] = (
     Field("size_scaled_steps", "Step size grows with the image", bool,
           help="Each octave's step size is the step size times its size over the first octave's, so a step "
                "moves the picture about as much at every size."),
+    Field("plateau_gain", "Plateau stop", float, 0.01,
+          help="End an octave early once every picture gained less than this share of its loss over the last "
+               "3 steps (0: never; 0.02 means under 2%)."),
     Field("seed", "Seed", int, 1, help="Seed of the random start and transforms: same seed, same picture."),
     Field("start", "Start image", str, choices=tuple(name for name in parts.START_IMAGES if name != "photo"),
           help="What the ascent starts from. The Compare page puts several side by side, photos too."),

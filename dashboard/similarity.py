@@ -47,13 +47,21 @@ def pairwise(images: Mapping[str, np.ndarray]) -> list[dict[str, object]]:
     ]
 
 
-def summary(pairs: list[dict[str, object]], activations: Mapping[str, float]) -> str:
-    """The mean correlations of `pairwise` rows and the spread of the final activations, in one line."""
+def summary(pairs: list[dict[str, object]], activations: Mapping[str, float],
+            images: Mapping[str, np.ndarray]) -> str:
+    """The mean correlations of `pairwise` rows, the spread of the final activations and the largest
+    difference of mean colour between two pictures, in words."""
     pixel = _nan_mean([float(row["pixel correlation"]) for row in pairs])  # type: ignore[arg-type]
     texture = _nan_mean([float(row["spectrum correlation"]) for row in pairs])  # type: ignore[arg-type]
     values = np.array(list(activations.values()), dtype=np.float64)
     spread = float((values.max() - values.min()) / max(float(np.abs(values).max()), 1e-9))
-    return verdict(pixel, texture, spread)
+    return verdict(pixel, texture, spread, colour_cast(images))
+
+
+def colour_cast(images: Mapping[str, np.ndarray]) -> float:
+    """The largest distance between two pictures' mean colours, in RGB levels (0..441)."""
+    means = [image[..., :3].reshape(-1, 3).astype(np.float64).mean(axis=0) for image in images.values()]
+    return max((float(np.linalg.norm(a - b)) for a, b in combinations(means, 2)), default=0.0)
 
 
 def _nan_mean(values: list[float]) -> float:
@@ -61,15 +69,23 @@ def _nan_mean(values: list[float]) -> float:
     return float(np.mean(kept)) if kept else float("nan")
 
 
-def verdict(pixel: float, texture: float, spread: float) -> str:
-    """One line on what the numbers mean for 'does the start image matter?'."""
+CAST_LEVELS = 24.0  # mean colours further apart than this: one start image still tints its picture
+
+
+def verdict(pixel: float, texture: float, spread: float, cast: float = 0.0) -> str:
+    """What the numbers answer to the article's question: does the start image matter?"""
     numbers = (f"Mean correlation **{pixel:.2f}** for pixels and **{texture:.2f}** for textures (power spectra); "
-               f"final activations differ by **{spread:.0%}**. ")
+               f"final activations differ by **{spread:.0%}**; mean colours by up to **{cast:.0f}** levels. ")
     if np.isnan(texture):
         return numbers + "A flat (dead) picture can't be compared: try another filter."
+    tinted = (" One start image still tints its picture (mean colours far apart): its colour survived the ascent."
+              if cast > CAST_LEVELS else "")
     if texture >= 0.8 and spread <= 0.25:
-        return numbers + ("Same texture, similar strength: the start image has become irrelevant; it only decides "
-                          "where the patterns sit.")
+        return numbers + ("**Does the start image matter? Hardly**: the same texture at a similar strength from every "
+                          "start; the start image only decides where the patterns sit. The filter, not the start, "
+                          "makes the picture." + tinted)
     if texture >= 0.6:
-        return numbers + "Mostly the same pattern; the start image still shows a little."
-    return numbers + "The start image still matters here: try more steps, or another filter."
+        return numbers + ("**Does the start image matter? A little**: mostly the same pattern, but the start still "
+                          "shows." + tinted)
+    return numbers + ("**Does the start image matter? Here, yes**: the pictures differ; this filter responds to more "
+                      "than one pattern, or the ascent has not settled (try more steps)." + tinted)

@@ -30,7 +30,7 @@ from .preprocessing import measured_with, preprocess_for, to_model_channels, wor
 from .photo_response import photo_peak
 from .precision import compute_dtype, with_compute_dtype
 from .results import Progress, Result, Snapshot
-from .settings import Method, RenderSettings
+from .settings import PLATEAU_STEPS, Method, RenderSettings
 from .start_images import make_start_image
 
 DEAD_LOSS = imaging.EPSILON
@@ -254,7 +254,7 @@ class _Run:
                     self._rescue(settings.octave_step_size(octave), RESCUED_LOSS)
                 if done % settings.snapshot_stride == 0:
                     self._snapshot()
-                if self._should_stop(done, octave, size):
+                if self._should_stop(done, octave, size) or self._plateaued(done - self.octave_starts[-1]):
                     break
             if self.cancelled or not self.alive.any():
                 break
@@ -313,6 +313,18 @@ class _Run:
             return np.zeros(0)
         viewed = np.stack([self._model_view(self.pixels[index]) for index in indices])
         return self.step.measure(tf.constant(viewed, tf.float32), self.filters[indices]).numpy()
+
+    def _plateaued(self, octave_steps: int) -> bool:
+        """With `plateau_gain`: whether every picture still climbing gained less than that share of its
+        loss over the last PLATEAU_STEPS steps of this octave (the octave can end early)."""
+        gain = self.settings.plateau_gain
+        if not gain or octave_steps <= PLATEAU_STEPS:
+            return False
+        for index in np.flatnonzero(self.alive):
+            before, now = self.losses[index][-1 - PLATEAU_STEPS], self.losses[index][-1]
+            if now - before >= gain * max(abs(before), DEAD_LOSS):
+                return False
+        return True
 
     def _should_stop(self, done: int, octave: int, size: int) -> bool:
         """Report the step; stop when the callback says so or every filter is dead."""

@@ -73,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                           "the last octave without steps, as the classic script)")
         sub.add_argument("--size-scaled-steps", action=argparse.BooleanOptionalAction, default=None,
                          help="grow each octave's step size with its image size")
+        sub.add_argument("--plateau", type=float, help="end an octave once the loss gained less than this share "
+                                                       "over the last 3 steps (e.g. 0.02; default 0: never)")
         sub.add_argument("--upscale", type=float, help="upscale factor between octaves")
         sub.add_argument("--step-size", type=float, help="ascent step size")
         sub.add_argument("--size", type=int, help="final image size in pixels")
@@ -153,7 +155,7 @@ def setting_overrides(args: argparse.Namespace) -> dict[str, object]:
     """The preset fields the render options change."""
     overrides = {
         "steps_per_octave": args.steps, "octaves": args.octaves, "upscale_factor": args.upscale,
-        "final_steps": args.final_steps, "size_scaled_steps": args.size_scaled_steps,
+        "final_steps": args.final_steps, "size_scaled_steps": args.size_scaled_steps, "plateau_gain": args.plateau,
         "step_size": args.step_size, "final_size": args.size, "objective": args.objective,
         "variants": args.variants, "parameterization": args.parameterization, "optimizer": args.optimizer,
         "transforms": args.transforms, "preprocessing": args.preprocessing,

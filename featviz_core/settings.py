@@ -16,6 +16,7 @@ MIN_FINAL_SIZE = 8  # small enough for the fixed inputs of MNIST-sized models (2
 MAX_FINAL_SIZE = 1024
 MAX_TOTAL_STEPS = 2000
 MAX_VARIANTS = 8
+PLATEAU_STEPS = 3  # the window over which `plateau_gain` is measured
 SCHEDULE_FIELDS = ("steps_per_octave", "octaves", "upscale_factor", "final_size", "final_steps")
 
 Problem = tuple[str, str]  # (field, message)
@@ -60,6 +61,8 @@ class RenderSettings:
     The octaves enlarge the image `upscale_factor` times between sizes; `final_steps` more steps at
     `final_size` itself follow them (0: the picture is the last octave enlarged without steps, as in
     the classic script). With `size_scaled_steps`, each octave's step size grows with its image size.
+    With `plateau_gain` above 0, an octave ends early once every picture's loss gained less than that
+    share of itself over the last PLATEAU_STEPS steps.
 
     `objective` may be given as text ("channel - 0.05*tv"); it is stored as an Objective. The parts
     (start, parameterization, optimizer, transforms, objective terms) are names in the registries of
@@ -87,6 +90,7 @@ class RenderSettings:
     variants: int = 1
     final_steps: int = 0
     size_scaled_steps: bool = False
+    plateau_gain: float = 0.0
     start_photo: bytes | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -111,6 +115,7 @@ class RenderSettings:
         check.whole("variants", 1, MAX_VARIANTS)
         check.whole("final_steps", 0, 500)
         check.switch("size_scaled_steps")
+        check.number("plateau_gain", 0.0, 1.0)
         self._read_objective(problems)
         if not self.model or not isinstance(self.model, str):
             problems.append(("model", "model must be a registered model name or a path to a .keras file"))
@@ -253,16 +258,19 @@ PRESETS: dict[str, dict[str, object]] = {
     # (benchmarks/bench_quality.py).
     "robust": dict(steps_per_octave=6, octaves=5, upscale_factor=1.4, step_size=2.0, final_size=412,
                    preprocessing="model", objective="channel", parameterization="fourier", optimizer="adam-damped",
-                   transforms="standard", warmup_steps=6, variants=1, final_steps=2, size_scaled_steps=True),
+                   transforms="standard", warmup_steps=6, variants=1, final_steps=2, size_scaled_steps=True,
+                   plateau_gain=0.0),
     # A good deep-layer picture in a few seconds on two CPU cores: plain pixels, the classic step.
     "quick": dict(steps_per_octave=10, octaves=5, upscale_factor=1.2, step_size=2.0, final_size=160,
                   preprocessing="model", objective="channel", parameterization="pixels", optimizer="rms",
-                  transforms="none", warmup_steps=10, variants=1, final_steps=0, size_scaled_steps=False),
+                  transforms="none", warmup_steps=10, variants=1, final_steps=0, size_scaled_steps=False,
+                  plateau_gain=0.0),
     # The Keras conv_filter_visualization.py script: 79 px start, 9 upscalings of 1.2x, 15 steps each.
     # It feeds raw pixels to the network, without the model's own preprocessing.
     "classic": dict(steps_per_octave=15, octaves=9, upscale_factor=1.2, step_size=1.0, final_size=412,
                     preprocessing="raw", objective="channel", parameterization="pixels", optimizer="rms",
-                    transforms="none", warmup_steps=0, variants=1, final_steps=0, size_scaled_steps=False),
+                    transforms="none", warmup_steps=0, variants=1, final_steps=0, size_scaled_steps=False,
+                    plateau_gain=0.0),
 }
 DEFAULT_PRESET = "robust"
 

@@ -68,8 +68,18 @@ def test_pixel_correlation_is_one_for_the_same_picture_and_spectrum_ignores_shif
 
 
 def test_verdict_says_what_the_numbers_mean():
-    assert "irrelevant" in similarity.verdict(0.1, 0.9, 0.1)
-    assert "still matters" in similarity.verdict(0.0, 0.2, 0.5)
+    assert "Hardly" in similarity.verdict(0.1, 0.9, 0.1) and "tints" not in similarity.verdict(0.1, 0.9, 0.1)
+    assert "A little" in similarity.verdict(0.1, 0.7, 0.5)
+    assert "Here, yes" in similarity.verdict(0.0, 0.2, 0.5)
+    assert "tints its picture" in similarity.verdict(0.1, 0.9, 0.1, cast=60.0)
+
+
+def test_colour_cast_is_the_largest_distance_between_mean_colours():
+    gray = np.full((8, 8, 3), 128, np.uint8)
+    warm = gray.copy()
+    warm[..., 0] = 188
+    assert similarity.colour_cast({"a": gray, "b": gray}) == 0.0
+    assert similarity.colour_cast({"a": gray, "b": warm, "c": gray}) == pytest.approx(60.0)
 
 
 def _result(filter_index: int, loss: float, dead: bool = False) -> Result:

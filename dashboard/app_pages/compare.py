@@ -74,4 +74,4 @@ right.dataframe([{"start": STARTS[kind], "final activation": result.final_activa
                   "dead": "yes" if result.dead else "no"} for kind, result in results.items()],
                 hide_index=True, width="stretch",
                 column_config={"final activation": st.column_config.NumberColumn(format="%.2f")})
-st.markdown(similarity.summary(pairs, activations))
+st.markdown(similarity.summary(pairs, activations, {STARTS[kind]: result.image for kind, result in results.items()}))

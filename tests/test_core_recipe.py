@@ -1,0 +1,118 @@
+"""The default recipe's parts: steps at the shown size, step sizes that grow with the octave, damped Adam,
+the plateau stop, and the rescue of filters that fire on real images but never from noise."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from featviz_core.ascent import render
+from featviz_core.models import LoadedModel
+from featviz_core.settings import PLATEAU_STEPS, RenderSettings, SettingsError, preset
+
+
+def test_final_steps_render_at_the_shown_size():
+    settings = RenderSettings(final_size=100, octaves=2, upscale_factor=1.25, steps_per_octave=3, final_steps=2)
+    assert settings.octave_sizes == (64, 80, 100)
+    assert settings.octave_steps == (3, 3, 2) and settings.octave_starts == (0, 3, 6) and settings.total_steps == 8
+    classic = settings.with_changes(final_steps=0)
+    assert classic.octave_sizes == (64, 80) and classic.total_steps == 6
+
+
+def test_size_scaled_steps_grow_with_the_octave():
+    settings = RenderSettings(final_size=100, octaves=2, upscale_factor=1.25, step_size=2.0, final_steps=1)
+    assert [settings.octave_step_size(octave) for octave in range(3)] == [2.0, 2.0, 2.0]
+    scaled = settings.with_changes(size_scaled_steps=True)
+    assert [scaled.octave_step_size(octave) for octave in range(3)] == pytest.approx([2.0, 2.5, 3.125])
+
+
+@pytest.mark.parametrize("field, value", [("final_steps", -1), ("final_steps", 1.5), ("size_scaled_steps", "yes"),
+                                          ("plateau_gain", -0.1), ("plateau_gain", 2.0)])
+def test_new_schedule_fields_are_validated(field, value):
+    with pytest.raises(SettingsError) as caught:
+        RenderSettings(**{field: value})
+    assert caught.value.field == field
+
+
+def test_a_render_with_final_steps_ends_at_the_shown_size(tiny_model):
+    settings = RenderSettings(model="tiny", layer="block2_conv1", filter=5, steps_per_octave=2, octaves=2,
+                              final_size=40, final_steps=2, size_scaled_steps=True, optimizer="adam-damped",
+                              parameterization="fourier")
+    result = render(settings, tiny_model)
+    assert result.steps_run == 6 and result.octave_sizes == (27, 33, 40) and result.octave_starts == (0, 2, 4)
+    assert result.image.shape == (40, 40, 3) and result.snapshots[-1].image.shape == (40, 40, 3)
+
+
+def test_the_plateau_stop_ends_octaves_early_and_only_when_asked(tiny_model):
+    settings = RenderSettings(model="tiny", layer="block2_conv1", filter=5, steps_per_octave=12, octaves=2,
+                              final_size=40, step_size=0.05)
+    full = render(settings, tiny_model)
+    assert full.steps_run == 24
+    eager = render(settings.with_changes(plateau_gain=1.0), tiny_model)  # a 100% gain every 3 steps: never met
+    assert eager.steps_run == 2 * (PLATEAU_STEPS + 1) and eager.octave_starts == (0, PLATEAU_STEPS + 1)
+    gains = [eager.losses[index] - eager.losses[index - PLATEAU_STEPS] for index in (PLATEAU_STEPS, -1)]
+    assert all(gain < abs(eager.losses[index - PLATEAU_STEPS]) for gain, index in zip(gains, (PLATEAU_STEPS, -1)))
+    patient = render(settings.with_changes(plateau_gain=1e-9), tiny_model)  # any gain at all goes on
+    assert patient.steps_run > eager.steps_run
+
+
+# --- the rescue --------------------------------------------------------------------------------------
+
+def spot_detector() -> LoadedModel:
+    """One conv layer of three filters on 0..1 pixels: 0 the plain brightness (alive everywhere); 1 a bright
+    spot on a dark ring (a zero-sum kernel, so its mean over any image is about 0, minus a bias: it fires
+    on a spot and never on noise); 2 the same spot detector with a bias no image can overcome."""
+    inputs = keras.Input((None, None, 3))
+    conv = keras.layers.Conv2D(3, 3, padding="same", activation="relu", name="spots")
+    model = keras.Model(inputs, conv(inputs))
+    kernel = np.zeros((3, 3, 3, 3), np.float32)
+    kernel[..., 0] = 1 / 27
+    spot = np.full((3, 3), -1 / 8, np.float32)
+    spot[1, 1] = 1.0
+    for filter_index in (1, 2):
+        kernel[:, :, :, filter_index] = spot[:, :, None]  # a white spot on a black ring gives 3
+    conv.set_weights([kernel, np.array([0.0, -2.4, -50.0], np.float32)])
+    return LoadedModel("spots", "a spot detector (test)", model, lambda x: x / 255.0)
+
+
+def spot_settings(**changes) -> RenderSettings:
+    values = dict(model="spots", layer="spots", filter=1, final_size=48, octaves=2, steps_per_octave=4, seed=0,
+                  parameterization="pixels", optimizer="rms", step_size=4.0, transforms="standard", warmup_steps=3,
+                  final_steps=1)
+    return RenderSettings(**{**values, **changes})
+
+
+def test_the_spot_filter_fires_on_a_spot_and_never_on_noise():
+    loaded = spot_detector()
+    noise = np.random.default_rng(0).uniform(118, 138, (1, 48, 48, 3)).astype(np.float32)
+    spot = np.zeros((1, 48, 48, 3), np.float32)
+    spot[0, 24, 24] = 255.0
+    response = lambda image: loaded.model(loaded.preprocess(image)).numpy()[0, ..., 1]  # noqa: E731
+    assert response(noise).max() == 0.0 and response(spot).max() > 0.1
+
+
+def test_the_rescue_makes_a_filter_fire_that_never_fires_from_noise():
+    loaded = spot_detector()
+    rescued = render(spot_settings(), loaded)
+    assert not rescued.dead and rescued.final_activation > 0 and rescued.rescue_steps > 0
+    without = render(spot_settings(warmup_steps=0), loaded)  # no warm-up: no rescue either
+    assert without.dead and without.rescue_steps == 0
+
+
+def test_a_filter_that_cannot_fire_stays_dead_and_says_so_against_the_photos():
+    loaded = spot_detector()
+    hopeless = render(spot_settings(filter=2), loaded)
+    assert hopeless.dead and hopeless.photo_peak is not None and hopeless.photo_peak <= 1e-7
+    assert "never fires on the sample photos" in hopeless.dead_note
+    alive = render(spot_settings(filter=0), loaded)
+    assert not alive.dead and alive.rescue_steps == 0 and alive.photo_peak is None and alive.dead_note == ""
+
+
+def test_the_default_recipe_is_the_atlas_recipe_and_renders_at_the_shown_size():
+    from featviz_core.atlas_render import atlas_settings
+    from featviz_core.settings import DEFAULT_PRESET, matching_preset
+
+    assert matching_preset(atlas_settings("vgg16-offline")) == DEFAULT_PRESET
+    default = preset(DEFAULT_PRESET)
+    assert default.octave_sizes[-1] == default.final_size and default.size_scaled_steps
