@@ -12,7 +12,7 @@ from typing import Any
 
 from .memory import tune_heap
 
-__version__ = "0.4.0"
+__version__ = "0.5.0"
 tune_heap()  # before TensorFlow starts its threads: a lower peak memory (see memory.py)
 
 _EXPORTS = {

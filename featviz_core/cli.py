@@ -254,7 +254,8 @@ def command_render(args: argparse.Namespace) -> None:
     _write_file(args.output, png_bytes(collage(pictures) if len(pictures) > 1 else result.image))
     if args.gif:
         _write_file(args.gif, gif_bytes([snap.image for snap in result.snapshots]))
-    state = "dead (activation stayed at zero)" if result.dead else f"final activation {result.final_activation:.3f}"
+    state = (f"dead (activation stayed at zero; the filter {result.dead_note})" if result.dead
+             else f"final activation {result.final_activation:.3f}")
     print(f"wrote {args.output}: {state}, {result.steps_run} steps in {result.seconds:.1f} s on {result.device}")
 
 
@@ -373,8 +374,12 @@ def _atlas_info(args: argparse.Namespace) -> None:
           f"{atlas.count} of {total} filters rendered")
     for layer in atlas.layers:
         rendered = atlas.filters_of(layer.name)
-        dead = sum(atlas.entry(layer.name, index).dead for index in rendered)
-        print(f"{layer.name:<28} {len(rendered):>5}/{layer.filters:<5} rendered {dead:>5} dead")
+        dead = [entry for entry in (atlas.entry(layer.name, index) for index in rendered) if entry.dead]
+        firing = sum(entry.photo_peak is not None and entry.photo_peak > 1e-7 for entry in dead)
+        unchecked = sum(entry.photo_peak is None for entry in dead)
+        print(f"{layer.name:<28} {len(rendered):>5}/{layer.filters:<5} rendered {len(dead):>5} dead"
+              + (f" ({firing} fire on the sample photos" + (f", {unchecked} not checked" if unchecked else "") + ")"
+                 if dead else ""))
 
 
 def command_examples(args: argparse.Namespace) -> None:
