@@ -128,3 +128,31 @@ def test_a_model_that_cannot_render_here_says_so_without_loading_it(monkeypatch,
     at = app(monkeypatch, **{**ATLAS_VIEW, "filter": 2, "seed": 77}).run()  # not in the atlas, nor rendered before
     no_exceptions(at)
     assert renders.count == 0 and "can't render **tiny** live" in at.error[0].value
+
+
+def test_a_dead_atlas_entry_is_a_plain_tile_that_says_whether_the_filter_fires_on_photos(
+        monkeypatch, renders, tiny_atlas, tmp_path):
+    """Explore and the gallery show a dead entry as a tile with words, never its (blank) picture."""
+    import shutil
+
+    import server
+
+    folder = tmp_path / "tiny"
+    shutil.copytree(tiny_atlas, folder)
+    index = json.loads((folder / "index.json").read_text())
+    index["entries"]["block2_conv2"]["1"].update(dead=True, photo_peak=3.5)
+    (folder / "index.json").write_text(json.dumps(index))
+    monkeypatch.setenv("FEATVIZ_ATLAS", str(folder))
+    server.atlases.clear()
+    try:
+        at = app(monkeypatch, **ATLAS_VIEW, filter=1).run()
+        no_exceptions(at)
+        assert renders.count == 0
+        assert [image.captions[0] for image in at.main.image] == [
+            "dead: fires on the sample photos (up to 3.5): the ascent failed, the filter is alive"]
+        assert "fires on the sample photos" in at.warning[0].value
+        at = at.switch_page("app_pages/gallery.py").run()
+        captions = [image.captions[0] for image in at.main.image]
+        assert "#1 · dead: fires on the sample photos (up to 3.5): the ascent failed, the filter is alive" in captions
+    finally:
+        server.atlases.clear()

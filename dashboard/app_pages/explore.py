@@ -7,6 +7,7 @@ import model_choice
 import model_upload
 import renders
 import sidebar
+import tiles
 import uploads
 import views
 from featviz_core.results import Result
@@ -80,10 +81,13 @@ def precomputed(shown: renders.Shown, key: str) -> None:
                   help="Render it now on this server: live preview, then the scrubber and the animation.")
     picture, chart = st.columns([2, 3], gap="large")
     size = shown.result.image.shape[:2]
-    with picture:  # the stored file as it is, shown with the title (no wait for st.image's code)
-        views.instant_picture(entry.image_bytes(), f"image/{selection.model.atlas.image_format}", size,
-                              alt=f"{settings.layer} filter {settings.filter}",
-                              caption=f"finished picture · stored at {size[0]} px")
+    if shown.result.dead:  # its picture shows nothing: a plain tile that says so
+        picture.image(tiles.tile_image(shown.result), width="stretch", caption=f"dead: {shown.result.dead_note}")
+    else:
+        with picture:  # the stored file as it is, shown with the title (no wait for st.image's code)
+            views.instant_picture(entry.image_bytes(), f"image/{selection.model.atlas.image_format}", size,
+                                  alt=f"{settings.layer} filter {settings.filter}",
+                                  caption=f"finished picture · stored at {size[0]} px")
     with chart:
         views.loss_chart(shown.result, key)
 
