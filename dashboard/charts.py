@@ -73,15 +73,18 @@ def _octave_layers(starts: Sequence[int], sizes: Sequence[int], total: int) -> l
     return layers
 
 
-def schedule_figure(octave_sizes: Sequence[int], steps_per_octave: int, final_size: int,
+def schedule_figure(octave_sizes: Sequence[int], octave_steps: Sequence[int], final_size: int,
                     height: int = 260) -> go.Figure:
-    """The image size at every ascent step: a staircase that ends in the final resize."""
-    sizes = [size for size in octave_sizes for _ in range(steps_per_octave)]
+    """The image size at every ascent step: a staircase that ends at the final size (with steps there,
+    or a final resize without steps)."""
+    sizes = [size for size, steps in zip(octave_sizes, octave_steps) for _ in range(steps)]
     steps = np.arange(1, len(sizes) + 1)
     figure = go.Figure(go.Bar(x=steps, y=sizes, marker_color=PALETTE[1], name="image size",
                               hovertemplate="step %{x}: %{y} px<extra></extra>"))
+    resized = octave_sizes[-1] != final_size
     figure.add_hline(y=final_size, line=dict(color=MARKER_COLOR, dash="dash"),
-                     annotation_text=f"final resize to {final_size} px (no steps)", annotation_position="top left")
+                     annotation_text=f"final resize to {final_size} px (no steps)" if resized
+                     else f"final steps at the shown size, {final_size} px", annotation_position="top left")
     figure.update_layout(height=height, margin=dict(l=10, r=10, t=20, b=10), bargap=0.05, showlegend=False)
     figure.update_xaxes(title_text="ascent step")
     figure.update_yaxes(title_text="image side (px)", range=[0, final_size * 1.15])

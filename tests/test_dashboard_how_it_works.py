@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import formulas
-from dashboard_helpers import app, fresh_seed, no_exceptions
+from dashboard_helpers import app, fresh_seed, no_exceptions  # first: puts dashboard/ on sys.path
+import formulas  # noqa: E402
 from featviz_core.objective_text import parse_objective
 
 

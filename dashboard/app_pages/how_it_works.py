@@ -46,11 +46,14 @@ for column, kind in zip(st.columns(6), ("noise", "gray", "gradient")):
     column.image(imaging.deprocess(start), width="stretch", caption=f"{kind} start")
 
 st.subheader("3 · Octaves: start small, grow the image")
-st.markdown(f"Large patterns are found more easily in a small image, so the ascent runs **{s.octaves} octaves** "
+st.markdown(f"Large patterns are found more easily in a small image, so the ascent runs **{len(s.octave_sizes)} octaves** "
             f"at **{sizes} px** (each {s.upscale_factor:g}× the one before): **{s.total_steps} steps** in all. "
-            f"Between octaves the image is enlarged; at the end it is resized to **{s.final_size} px** with no "
-            "more steps.")
-st.plotly_chart(charts.schedule_figure(s.octave_sizes, s.steps_per_octave, s.final_size),
+            "Between octaves the image is enlarged; "
+            + (f"the last **{s.final_steps} steps** are taken at the shown size, **{s.final_size} px**"
+               if s.final_steps else f"at the end it is resized to **{s.final_size} px** with no more steps")
+            + (", and the step size grows with the image, so that a step changes a large image as much as a "
+               "small one." if s.size_scaled_steps else "."))
+st.plotly_chart(charts.schedule_figure(s.octave_sizes, s.octave_steps, s.final_size),
                 key="schedule", config={"displayModeBar": False})
 
 shown = renders.obtain("how", {"filter": s}, start="button", noun="filter", live_only=True,
