@@ -286,8 +286,8 @@ class _Run:
         """Climb the strongest pre-activation of each filter whose picture (as shown) does not fire,
         untransformed, until the picture fires above `enough` (at most RESCUE_STEPS steps); the requested
         objective then goes on from there. Pictures that fire are left as they are."""
-        dead = np.flatnonzero(self.alive)
-        dead = dead[self._shown_activations(dead) <= DEAD_LOSS]
+        weak = np.array([index for index in np.flatnonzero(self.alive) if self.losses[index][-1] <= RESCUED_LOSS], int)
+        dead = weak[self._shown_activations(weak) <= DEAD_LOSS]  # (a strong climber's picture fires: not measured)
         if not len(dead):
             return
         step = self.rescue_step()
