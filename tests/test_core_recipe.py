@@ -24,7 +24,8 @@ def test_size_scaled_steps_grow_with_the_octave():
     settings = RenderSettings(final_size=100, octaves=2, upscale_factor=1.25, step_size=2.0, final_steps=1)
     assert [settings.octave_step_size(octave) for octave in range(3)] == [2.0, 2.0, 2.0]
     scaled = settings.with_changes(size_scaled_steps=True)
-    assert [scaled.octave_step_size(octave) for octave in range(3)] == pytest.approx([2.0, 2.5, 3.125])
+    assert [scaled.octave_step_size(octave) for octave in range(3)] == pytest.approx([2.0, 2.5, 3.125 * 0.5])
+    assert scaled.with_changes(final_steps=0).octave_step_size(1) == pytest.approx(2.5)
 
 
 @pytest.mark.parametrize("field, value", [("final_steps", -1), ("final_steps", 1.5), ("size_scaled_steps", "yes"),
