@@ -89,7 +89,7 @@ def test_render_live_turns_the_precomputed_picture_into_a_scrubbable_render(monk
     at.button(key="explore_live").click().run()
     no_exceptions(at)
     assert renders.count == 1
-    assert at.slider[0].label == "Iteration" and at.slider[0].value == at.slider[0].max == 4
+    assert at.slider[0].label == "Iteration" and at.slider[0].value == at.slider[0].max == 6  # 2 x 2 + 2 final
     assert not any(info.value.startswith("**Precomputed**") for info in at.info)
 
 
@@ -140,12 +140,12 @@ def test_a_dead_atlas_entry_is_a_plain_tile_that_says_whether_the_filter_fires_o
     folder = tmp_path / "tiny"
     shutil.copytree(tiny_atlas, folder)
     index = json.loads((folder / "index.json").read_text())
-    index["entries"]["block2_conv2"]["1"].update(dead=True, photo_peak=3.5)
+    index["entries"]["block2_conv2"]["3"].update(dead=True, photo_peak=3.5)  # (filter 1 is rendered live above)
     (folder / "index.json").write_text(json.dumps(index))
     monkeypatch.setenv("FEATVIZ_ATLAS", str(folder))
     server.atlases.clear()
     try:
-        at = app(monkeypatch, **ATLAS_VIEW, filter=1).run()
+        at = app(monkeypatch, **ATLAS_VIEW, filter=3).run()
         no_exceptions(at)
         assert renders.count == 0
         assert [image.captions[0] for image in at.main.image] == [
@@ -153,6 +153,6 @@ def test_a_dead_atlas_entry_is_a_plain_tile_that_says_whether_the_filter_fires_o
         assert "fires on the sample photos" in at.warning[0].value
         at = at.switch_page("app_pages/gallery.py").run()
         captions = [image.captions[0] for image in at.main.image]
-        assert "#1 · dead: fires on the sample photos (up to 3.5): the ascent failed, the filter is alive" in captions
+        assert "#3 · dead: fires on the sample photos (up to 3.5): the ascent failed, the filter is alive" in captions
     finally:
         server.atlases.clear()

@@ -34,7 +34,7 @@ def test_a_render_shows_one_image_per_method_one_chart_and_a_quality_row_each(mo
     captions = [image.captions[0] for image in at.image]
     assert [caption.split(":")[0] for caption in captions] == ["classic", "robust"]
     assert "raw pixels" in captions[0] and "135 steps" in captions[0]
-    assert captions[1] == "robust: fourier · adam · standard transforms · warm-up 6 · 30 steps"
+    assert captions[1] == "robust: fourier · adam-damped · standard transforms · warm-up 6 · 32 steps"
     assert len(loss_charts(at)) == 1
     (table,) = at.dataframe
     frame = table.value
