@@ -68,7 +68,10 @@ if shown is not None:
 st.subheader("4 · Dead filters")
 st.markdown("Many filters of deep layers output zero (their ReLU is off) for the start image. Then the gradient "
             "is zero too and the ascent cannot start: the filter is **dead** for this picture, and the classic "
-            "script dropped it. The gallery marks dead filters instead of hiding them"
-            + (f"; your settings' **{s.warmup_steps} warm-up steps** climb the pre-activation first, so most "
-               "get going" if getattr(s, "warmup_steps", 0) else "")
-            + ".")
+            "script dropped it."
+            + (f" Your settings' **{s.warmup_steps} warm-up steps** climb the pre-activation first; ReLUs that would "
+               "block the whole gradient let it through where it lifts a unit towards firing; and a picture that "
+               "still does not fire climbs the filter's strongest position until it does, so most get going"
+               if s.rescues_dead_filters else "")
+            + ". A filter that stays dead is shown as a plain tile that says so, with whether it fires on the "
+              "sample photos (then the ascent failed, not the filter).")
