@@ -3,7 +3,8 @@ bundled, no download), so that a dead picture can say whether the filter is dead
 
 from __future__ import annotations
 
-import functools
+import threading
+import weakref
 
 from .examples import layer_examples
 from .image_sets import sample_image_set
@@ -11,14 +12,17 @@ from .models import LoadedModel
 
 FIRES = 1e-7  # a strongest response above this: the filter fires on the photos
 
-
-@functools.lru_cache(maxsize=8)
-def _layer_peaks(loaded: LoadedModel, layer: str) -> tuple[float, ...]:
-    """Every filter's strongest response (over positions and photos) in one pass over the sample photos."""
-    found = layer_examples(loaded, layer, sample_image_set(), top=1)
-    return tuple(found.of(index)[0].activation for index in range(found.filters))
+# Per model (held weakly: a model dropped elsewhere takes its figures with it), per layer: every filter's peak.
+_peaks: weakref.WeakKeyDictionary[LoadedModel, dict[str, tuple[float, ...]]] = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
 
 
 def photo_peak(loaded: LoadedModel, layer: str, filter_index: int) -> float:
-    """The filter's strongest response on the sample photos (computed once per layer and process)."""
-    return _layer_peaks(loaded, layer)[filter_index]
+    """The filter's strongest response (over positions and photos) on the sample photos; one pass over the
+    photos per layer and model, kept while the model lives."""
+    with _lock:
+        known = _peaks.setdefault(loaded, {})
+        if layer not in known:
+            found = layer_examples(loaded, layer, sample_image_set(), top=1)
+            known[layer] = tuple(found.of(index)[0].activation for index in range(found.filters))
+        return known[layer][filter_index]

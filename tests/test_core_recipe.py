@@ -117,3 +117,18 @@ def test_the_default_recipe_is_the_atlas_recipe_and_renders_at_the_shown_size():
     assert matching_preset(atlas_settings("vgg16-offline")) == DEFAULT_PRESET
     default = preset(DEFAULT_PRESET)
     assert default.octave_sizes[-1] == default.final_size and default.size_scaled_steps
+
+
+def test_photo_peaks_are_kept_per_layer_without_keeping_the_model_alive():
+    import gc
+    import weakref
+
+    from featviz_core.photo_response import photo_peak
+
+    loaded = spot_detector()
+    assert photo_peak(loaded, "spots", 0) > 0.5  # plain brightness: every photo lights it
+    assert photo_peak(loaded, "spots", 2) <= 1e-7  # a bias no photo overcomes
+    alive = weakref.ref(loaded)
+    del loaded
+    gc.collect()
+    assert alive() is None
