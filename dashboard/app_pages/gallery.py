@@ -15,7 +15,8 @@ st.title("Layer gallery")
 selection = sidebar.valid_selection()
 settings, layer = selection.settings, selection.layer
 st.caption(f"Filters of **{layer.name}** ({layer.filters} in all), each grown from the same start with the "
-           "sidebar's settings. Dead filters (output zero everywhere) are dimmed in a red frame.")
+           "sidebar's settings. A dead filter (output zero everywhere) is a plain tile that says whether it fires on "
+           "the sample photos.")
 
 counts = [size for size in SIZES if size < layer.filters] + [layer.filters]
 if st.session_state.get("gallery_count") not in counts:
