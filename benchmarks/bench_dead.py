@@ -22,7 +22,7 @@ def main() -> None:
     mute_native_logs()
     from featviz_core.ascent import cached_model, render_batch
     from featviz_core.atlas import open_atlas
-    from featviz_core.photo_response import FIRES
+    from featviz_core.results import fires_on_photos
     from featviz_core.settings import DEFAULT_PRESET, preset
 
     atlas = open_atlas(args.atlas)
@@ -39,7 +39,7 @@ def main() -> None:
         results = [result for start in range(0, len(dead), BATCH)
                    for result in render_batch(settings, dead[start:start + BATCH], loaded)]
         still = [result for result in results if result.dead]
-        firing = [f"{r.settings.filter} (up to {r.photo_peak:.3g})" for r in still if (r.photo_peak or 0) > FIRES]
+        firing = [f"{r.settings.filter} (up to {r.photo_peak:.3g})" for r in still if fires_on_photos(r.photo_peak)]
         totals = [totals[0] + len(dead), totals[1] + len(still), totals[2] + len(firing)]
         print(f"| {layer.name} | {len(dead)} | {len(still)} {[r.settings.filter for r in still]} | "
               f"{len(firing)} {firing} | {time.perf_counter() - began:.0f} |", flush=True)

@@ -8,13 +8,12 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from featviz_core import imaging
-from featviz_core.results import Result
+from featviz_core.results import Result, fires_on_photos
 
 ORDERS = ("final loss", "filter index")
 T = TypeVar("T")
 DEAD_GRAY = (58, 58, 62)
 DEAD_TEXT = (225, 225, 225)
-FIRES = 1e-7  # as featviz_core.photo_response.FIRES (which imports TensorFlow)
 
 
 def ordered(items: Iterable[T], order: str) -> list[T]:
@@ -39,7 +38,7 @@ def dead_tile(size: int, photo_peak: float | None) -> np.ndarray:
     tile = Image.new("RGB", (size, size), DEAD_GRAY)
     draw = ImageDraw.Draw(tile)
     font = ImageFont.load_default(size=max(10, size // 8))
-    lines = ["dead"] + (["fires on photos"] if photo_peak is not None and photo_peak > FIRES else
+    lines = ["dead"] + (["fires on photos"] if fires_on_photos(photo_peak) else
                         ["silent on photos"] if photo_peak is not None else [])
     for row, text in enumerate(lines):
         draw.text((size // 2, size // 2 + (row - (len(lines) - 1) / 2) * size // 6), text, fill=DEAD_TEXT,

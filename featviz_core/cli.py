@@ -366,6 +366,7 @@ def _atlas_merge(args: argparse.Namespace) -> None:
 
 def _atlas_info(args: argparse.Namespace) -> None:
     from .atlas import open_atlas
+    from .results import fires_on_photos
 
     atlas = open_atlas(args.folder)
     total = sum(layer.filters for layer in atlas.layers)
@@ -375,7 +376,7 @@ def _atlas_info(args: argparse.Namespace) -> None:
     for layer in atlas.layers:
         rendered = atlas.filters_of(layer.name)
         dead = [entry for entry in (atlas.entry(layer.name, index) for index in rendered) if entry.dead]
-        firing = sum(entry.photo_peak is not None and entry.photo_peak > 1e-7 for entry in dead)
+        firing = sum(fires_on_photos(entry.photo_peak) for entry in dead)
         unchecked = sum(entry.photo_peak is None for entry in dead)
         print(f"{layer.name:<28} {len(rendered):>5}/{layer.filters:<5} rendered {len(dead):>5} dead"
               + (f" ({firing} fire on the sample photos" + (f", {unchecked} not checked" if unchecked else "") + ")"

@@ -10,8 +10,6 @@ from .examples import layer_examples
 from .image_sets import sample_image_set
 from .models import LoadedModel
 
-FIRES = 1e-7  # a strongest response above this: the filter fires on the photos
-
 # Per model (held weakly: a model dropped elsewhere takes its figures with it), per layer: every filter's peak.
 _peaks: weakref.WeakKeyDictionary[LoadedModel, dict[str, tuple[float, ...]]] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()

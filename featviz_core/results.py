@@ -12,11 +12,19 @@ import numpy as np
 from .settings import RenderSettings
 
 
+FIRES = 1e-7  # a strongest response on the sample photos above this: the filter fires on them
+
+
+def fires_on_photos(photo_peak: float | None) -> bool:
+    """Whether a filter's strongest response on the sample photos (None: not checked) shows it fires."""
+    return photo_peak is not None and photo_peak > FIRES
+
+
 def dead_note(photo_peak: float | None) -> str:
     """What a dead picture says about its filter, from its strongest response on the sample photos."""
     if photo_peak is None:
         return "not checked against the sample photos"
-    if photo_peak > 1e-7:
+    if fires_on_photos(photo_peak):
         return f"fires on the sample photos (up to {photo_peak:.3g}): the ascent failed, the filter is alive"
     return "never fires on the sample photos either: a dead filter"
 
