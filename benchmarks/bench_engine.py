@@ -141,7 +141,7 @@ def main() -> None:
     zeros = tf.zeros_like(image)
 
     def engine_step() -> None:
-        engine.step(image, zeros, zeros, tf.constant(1.0), filters, tf.constant(1.0), tf.constant(0.0),
+        engine.step(image, zeros, zeros, tf.constant(1.0), filters, tf.constant([0]), tf.constant(1.0),
                     tf.constant([False]), tf.constant(0))[0].numpy()
 
     eager_ms = median_ms(eager_step, args.repeats)

@@ -125,9 +125,10 @@ def _strongest(pre: tf.Tensor) -> tf.Tensor:
 
 
 def rescue_method(method: Method) -> Method:
-    """The step that rescues a dead filter: its strongest pre-activation, seen as it is (random
-    transforms move the position that is closest to firing from step to step)."""
-    return replace(method, transforms="none", climb_strongest=True)
+    """The step that rescues a dead filter: its strongest pre-activation, with the network seeing the
+    picture as it will be shown (contrast-normalized, clipped) so that the shown picture fires, and no
+    random transforms (they move the position that is closest to firing from step to step)."""
+    return replace(method, transforms="shown", climb_strongest=True)
 
 
 @functools.lru_cache(maxsize=4)

@@ -10,20 +10,21 @@ import numpy as np
 from PIL import Image
 
 EPSILON = 1e-7
+DISPLAY_STD = 0.25  # a shown picture's standard deviation, as a share of the 0..255 range
 LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601 weights of R, G and B in the luminance
 COLLAGE_MARGIN = 5
 
 
 def deprocess(image: np.ndarray) -> np.ndarray:
-    """Classic display mapping: centre on the mean, scale to 0.25 std, clip, to uint8 RGB."""
+    """Classic display mapping: centre on the mean, scale to DISPLAY_STD std, clip, to uint8 RGB."""
     x = np.asarray(image, dtype=np.float64)
-    x = (x - x.mean()) / (x.std() + EPSILON) * 0.25 + 0.5
+    x = (x - x.mean()) / (x.std() + EPSILON) * DISPLAY_STD + 0.5
     return (np.clip(x, 0, 1) * 255).astype(np.uint8)
 
 
 def restore_statistics(display: np.ndarray, mean: float, std: float) -> np.ndarray:
     """Inverse of `deprocess` used between octaves: uint8 back to the working image's scale."""
-    return (display.astype(np.float64) / 255 - 0.5) * 4 * std + mean
+    return (display.astype(np.float64) / 255 - 0.5) / DISPLAY_STD * std + mean
 
 
 def resize(image: np.ndarray, size: int) -> np.ndarray:

@@ -55,6 +55,8 @@ TRANSFORMS = _registry(
     Part("none", "the network sees the image as it is", "transforms:unchanged"),
     Part("jitter", "random pad and shift at every step", "transforms:pad_and_jitter"),
     Part("standard", "random pad, shift, scale and rotation at every step (Lucid)", "transforms:robustness_transforms"),
+    Part("shown", "the network sees the picture as it will be shown (contrast-normalized, clipped): the rescue's view",
+         "transforms:as_shown"),
 )
 
 OPTIMIZERS = _registry(

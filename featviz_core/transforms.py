@@ -10,6 +10,8 @@ import math
 
 import tensorflow as tf
 
+from .imaging import DISPLAY_STD, EPSILON
+
 PAD_FRACTION = 12 / 224
 JITTER_FRACTION = 8 / 224
 SCALE_RANGE = (0.9, 1.1)
@@ -61,6 +63,15 @@ def unchanged(images: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
     """No transform: the network sees the image as it is."""
     del seed
     return images
+
+
+def as_shown(images: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
+    """The pictures as they will be shown (`imaging.deprocess` before its rounding): each centred on
+    its mean, scaled to a quarter of its standard deviation, clipped to 0..255."""
+    del seed
+    mean, variance = tf.nn.moments(images, axes=[1, 2, 3], keepdims=True)
+    shown = (images - mean) / (tf.sqrt(variance) + EPSILON) * DISPLAY_STD + 0.5
+    return tf.clip_by_value(shown, 0.0, 1.0) * 255.0
 
 
 def pad_and_jitter(images: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:

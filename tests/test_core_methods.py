@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from featviz_core import objectives, optimizers, parameterizations, transforms
-from featviz_core.ascent import AscentStep, render, render_batch
+from featviz_core import imaging, objectives, optimizers, parameterizations, transforms
+from featviz_core.ascent import AscentStep, _strongest, render, render_batch
 from featviz_core.models import pre_activation_model
 from featviz_core.quality import high_frequency_share
 from featviz_core.settings import Method, RenderSettings, SettingsError
@@ -104,6 +104,22 @@ def test_warmup_passes_gradient_for_inactive_units_only_during_warmup(tiny_model
 
     assert change(warm=True) > 0.5
     assert change(warm=False) == 0.0
+
+
+def test_the_strongest_pre_activation_is_a_soft_maximum_over_positions():
+    pre = np.full((1, 6, 6, 2), -30.0, np.float32)
+    pre[0, 4, 1, 0] = -2.0  # channel 0 is closest to firing at one position
+    strongest = _strongest(tf.constant(pre)).numpy()
+    assert strongest.shape == pre.shape
+    assert np.allclose(strongest[..., 0], -2.0, atol=1e-3)  # the maximum, read at every position
+    assert np.allclose(strongest[..., 1], -30.0 + np.log(36), atol=1e-3)  # all alike: the maximum + log(count)
+
+
+def test_as_shown_is_the_display_mapping():
+    images = random_images((2, 12, 12, 3)) * 0.3 + 40
+    shown = transforms.as_shown(images, tf.constant(0)).numpy()
+    for index in range(2):
+        assert np.abs(shown[index] - imaging.deprocess(images.numpy()[index])).max() <= 1.0  # but the rounding
 
 
 def test_pre_activation_model_matches_the_layer(tiny_model):
