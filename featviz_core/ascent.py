@@ -28,7 +28,7 @@ from .models import LoadedModel, fixed_input_size, load_model, pre_activation_mo
 from .parts import OPTIMIZERS, PARAMETERIZATIONS, TRANSFORMS
 from .preprocessing import measured_with, preprocess_for, to_model_channels, working_channels
 from .photo_response import photo_peak
-from .precision import compute_dtype, with_compute_dtype
+from .precision import model_compute_dtype
 from .results import Progress, Result, Snapshot
 from .settings import PLATEAU_STEPS, Method, RenderSettings
 from .start_images import make_start_image
@@ -60,11 +60,11 @@ class AscentStep:
         self.parameterization = PARAMETERIZATIONS[method.parameterization].load()
         self.transform = TRANSFORMS[method.transforms].load()
         self.optimize = OPTIMIZERS[method.optimizer].load()
-        self.dtype = compute_dtype()
         network, activation = pre_activation_model(loaded.model, layer)
         # The logit objective reads class scores before a built-in softmax, never the probabilities.
         self.activation_fn = tf.identity if method.objective.reads_logits else activation
-        self.features = with_compute_dtype(network, self.dtype)
+        self.features = network  # it computes in the model's precision (`precision.use_compute_dtype`)
+        self.dtype = model_compute_dtype(network)
         self.channels = loaded.channels
         self.working_channels = working_channels(loaded.channels)
         self.preprocess = preprocess_for(loaded, method.preprocessing)

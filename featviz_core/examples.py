@@ -247,7 +247,7 @@ def layer_examples(loaded: LoadedModel, layer: str, image_set: ImageSet, top: in
             pixels = np.stack([match_channels(_working_pixels(image_set.images[i].pixels, shape), channels)
                                for i in chunk]).astype(np.float32)
             batch_input = preprocess(tf.constant(pixels))
-            output = network([batch_input] if wants_list else batch_input, training=False)
+            output = tf.cast(network([batch_input] if wants_list else batch_input, training=False), tf.float32)
             if len(output.shape) == 4:
                 rows, columns = int(output.shape[1]), int(output.shape[2])
                 flat = tf.reshape(output, (len(chunk), rows * columns, filters))

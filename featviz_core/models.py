@@ -18,6 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from . import catalog
+from .precision import use_compute_dtype
 from .catalog import (ENTRIES, OFFLINE_MODEL, OFFLINE_WEIGHTS_ENV, ModelLoadError, describe,  # noqa: F401
                       model_names, offline_weights_path)
 
@@ -36,7 +37,8 @@ class LayerInfo:
 
 @dataclass(frozen=True)
 class LoadedModel:
-    """A Keras model ready for visualization."""
+    """A Keras model ready for visualization. `load_model` sets it to compute in the fastest precision
+    the hardware has (`precision.use_compute_dtype`); a model passed in by hand computes as it is."""
 
     name: str
     description: str
@@ -157,7 +159,7 @@ def load_model(name: str) -> LoadedModel:
                 f"{_first_line(error)}). Without internet, use the offline model '{OFFLINE_MODEL}'."
             ) from error
         raise ModelLoadError(f"Could not build '{name}': {_first_line(error)}") from error
-    return LoadedModel(name, describe(name), model, spec.preprocess)
+    return LoadedModel(name, describe(name), use_compute_dtype(model), spec.preprocess)
 
 
 def _first_line(error: BaseException) -> str:
@@ -187,7 +189,7 @@ def _load_model_file(path_text: str) -> LoadedModel:
     except Exception as error:  # noqa: BLE001 - any failure to read the file is the user's to fix
         raise ModelLoadError(_load_failure(path.name, error)) from error
     _check_user_model(path.name, model)
-    return LoadedModel(str(path), describe(str(path)), model, _identity)
+    return LoadedModel(str(path), describe(str(path)), use_compute_dtype(model), _identity)
 
 
 def _unreadable_archive(path: Path) -> str | None:

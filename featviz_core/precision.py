@@ -38,21 +38,26 @@ def compute_dtype() -> str:
     return "float32"
 
 
-def with_compute_dtype(model: keras.Model, dtype: str) -> keras.Model:
-    """A copy of `model` computing in `dtype` (weights kept in float32), or the model itself."""
-    if dtype == "float32":
-        return model
+def use_compute_dtype(model: keras.Model, dtype: str | None = None) -> keras.Model:
+    """Make `model` compute in `dtype` (by default `compute_dtype()`), in place, and return it.
 
-    def clone_layer(layer: keras.layers.Layer) -> keras.layers.Layer:
-        if isinstance(layer, keras.Model):  # a nested model: its layers, one by one
-            return keras.models.clone_model(layer, clone_function=clone_layer)
-        config = layer.get_config()
-        config["dtype"] = keras.DTypePolicy(f"mixed_{dtype}")
-        return layer.__class__.from_config(config)
+    Each layer, nested models' too, gets Keras' mixed policy: it keeps its float32 weights and
+    computes in `dtype`. There is no second copy of the model or of its weights: every network cut
+    from it (ascent, measures, dataset examples) shares them and computes in `dtype`.
+    """
+    dtype = dtype or compute_dtype()
+    if dtype != "float32":
+        for layer in _leaf_layers(model):
+            layer.dtype_policy = f"mixed_{dtype}"
+    return model
 
-    try:
-        copy = keras.models.clone_model(model, clone_function=clone_layer)
-        copy.set_weights(model.get_weights())
-    except Exception:  # noqa: BLE001 - custom layers may not clone: fall back to full precision
-        return model
-    return copy
+
+def model_compute_dtype(model: keras.Model) -> str:
+    """The dtype `model`'s layers with weights compute in."""
+    return next((layer.compute_dtype for layer in _leaf_layers(model) if layer.weights), "float32")
+
+
+def _leaf_layers(model: keras.Model) -> list[keras.layers.Layer]:
+    """Every layer that is not itself a model, at any nesting depth."""
+    return [leaf for layer in model.layers
+            for leaf in (_leaf_layers(layer) if isinstance(layer, keras.Model) else [layer])]

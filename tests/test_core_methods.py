@@ -182,7 +182,8 @@ def test_diversity_pushes_the_variants_of_one_filter_apart(tiny_model):
 
     def similarity(result) -> float:
         images = tf.constant(np.stack([result.image, *result.variants]), tf.float32)
-        return -float(objectives.diversity(activation(network(tiny_model.preprocess(images))), tf.constant([0, 0]))[0])
+        outputs = tf.cast(activation(network(tiny_model.preprocess(images))), tf.float32)
+        return -float(objectives.diversity(outputs, tf.constant([0, 0]))[0])
 
     independent = render(settings, tiny_model)
     diverse = render(settings.with_changes(objective="channel + 2*diversity"), tiny_model)

@@ -16,7 +16,7 @@ import pytest
 from featviz_core import models
 from featviz_core.ascent import render
 from featviz_core.models import ModelLoadError, feature_model, list_layers, load_model, pre_activation_model
-from featviz_core.precision import with_compute_dtype
+from featviz_core.precision import compute_dtype, model_compute_dtype, use_compute_dtype
 from featviz_core.settings import RenderSettings
 
 TINY_LAYERS = [("block1_conv1", 8), ("block1_conv2", 8), ("block2_conv1", 16), ("block2_conv2", 16)]
@@ -104,19 +104,29 @@ def test_networks_into_a_nested_base_leave_the_outer_layers_alone():
     assert _graph_sizes(model) == sizes
 
 
-def test_a_bfloat16_copy_of_a_pre_activation_network_computes_in_bfloat16(tiny_model):
-    network, _ = pre_activation_model(tiny_model.model, "block2_conv2")
-    copy = with_compute_dtype(network, "bfloat16")
-
-    def conv_policies(model: keras.Model) -> list[str]:
-        inner = [conv_policies(layer) for layer in model.layers if isinstance(layer, keras.Model)]
-        own = [layer.dtype_policy.name for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
-        return own + [name for names in inner for name in names]
-
-    assert conv_policies(copy) == ["mixed_bfloat16"] * 4
+def test_a_model_set_to_bfloat16_computes_in_it_with_its_own_weights():
+    """No second copy: the same weight variables, every layer (nested ones too) computing in bfloat16."""
+    inner = models.build_tiny_cnn()
+    inputs = keras.Input((None, None, 3))
+    model = keras.Model(inputs, inner(inputs))
     images = np.random.default_rng(2).random((1, 20, 20, 3)).astype("float32") * 255
-    expected = np.asarray(network(images))
-    assert np.abs(np.asarray(copy(images), "float32") - expected).max() <= 0.05 * np.abs(expected).max()
+    expected = np.asarray(feature_model(model, "block2_conv2")(images))
+    weights = [id(variable) for variable in model.weights]
+
+    assert use_compute_dtype(model, "float32") is model and model_compute_dtype(model) == "float32"
+    assert use_compute_dtype(model, "bfloat16") is model
+    assert [id(variable) for variable in model.weights] == weights
+    assert {layer.dtype_policy.name for layer in inner.layers if layer.weights} == {"mixed_bfloat16"}
+    assert model_compute_dtype(model) == "bfloat16"
+    network, activation = pre_activation_model(model, "block2_conv2")
+    assert model_compute_dtype(network) == "bfloat16"
+    computed = np.asarray(activation(network(images)), "float32")
+    assert not np.array_equal(computed, expected)  # rounded to bfloat16 ...
+    assert np.abs(computed - expected).max() <= 0.05 * np.abs(expected).max()  # ... within its precision
+
+
+def test_load_model_computes_in_the_chosen_precision():
+    assert model_compute_dtype(models.load_model("tiny").model) == compute_dtype()
 
 
 def test_registry_names_and_descriptions():

@@ -90,7 +90,8 @@ def test_hf_edge_cases():
 def test_activation_matches_direct_feature_model(tiny_model, meter):
     images = np.stack([noise_image(48, seed) for seed in range(3)])
     filters = [0, 5, 11]
-    direct = feature_model(tiny_model.model, TINY_LAYER)(tiny_model.preprocess(tf.constant(images, tf.float32))).numpy()
+    direct = feature_model(tiny_model.model, TINY_LAYER)(tiny_model.preprocess(tf.constant(images, tf.float32)))
+    direct = np.asarray(direct, np.float32)
     expected = [direct[i, :, :, f].mean() for i, f in enumerate(filters)]
     np.testing.assert_allclose(meter.activation(images, filters), expected, rtol=1e-5, atol=1e-6)
     assert meter.measure(images[1], 5).act == pytest.approx(expected[1], rel=1e-5)
