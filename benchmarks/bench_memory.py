@@ -22,6 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 CHILD = """
 import json, sys, time
+from featviz_core import memory
+getattr(memory, "tune_heap", lambda: None)()  # first, as the featviz command does (older revisions: on import or never)
 from featviz_core import load_model, preset, render
 from featviz_core.memory import rss_mb, peak_rss_mb
 model_name, layer, filters = sys.argv[1], sys.argv[2], [int(f) for f in sys.argv[3].split(",")]

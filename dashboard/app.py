@@ -17,6 +17,9 @@ for position, path in enumerate((HERE, HERE.parent)):  # dashboard modules; feat
 import streamlit as st  # noqa: E402
 
 import guard  # noqa: E402
+from featviz_core.memory import tune_heap  # noqa: E402
+
+tune_heap()  # glibc's heap settings for this server process, before TensorFlow starts its threads
 
 st.set_page_config(page_title="featviz: what do CNN filters see?", page_icon=":material/visibility:",
                    layout="wide")

@@ -137,7 +137,7 @@ def _model_control(loaded: ModelInfo) -> None:
                  format_func=lambda name: f"{name} · atlas" if server.atlas_of(name) else model_upload.label(name),
                  help="\n\n".join(f"**{name}**: {catalog.describe(name)}" for name in catalog.model_names())
                  + "\n\n**atlas**: precomputed pictures of this model open at once.")
-    uploaded = model_upload.upload_control()
+    uploaded = model_upload.upload_control(loaded.name)
     if uploaded is not None:
         request(model=uploaded, layer="")  # its default layer, without a note that the old one is missing
         st.rerun()

@@ -145,13 +145,24 @@ def file_stem(settings: RenderSettings) -> str:
     return f"featviz_{model_upload.short_name(settings.model)}_{settings.layer}_f{settings.filter}_{settings.start}".replace("/", "_")
 
 
-def downloads(result: Result, key: str, animation: bool = True) -> None:
-    """PNG of the picture and GIF of the ascent (each made when clicked)."""
+def _png_label(shown: renders.Shown) -> tuple[str, str | None]:
+    """The PNG button's label and help: an atlas picture's PNG is the stored small, lossy picture, and says so."""
+    if not shown.precomputed:
+        return "PNG", None
+    width = shown.result.image.shape[1]
+    return (f"PNG (atlas, {width} px)", f"The atlas keeps this picture at {width} px, as a lossy WebP: this PNG is "
+            f"made from it. **Render live** for the full-size picture ({shown.result.settings.final_size} px).")
+
+
+def downloads(shown: renders.Shown, key: str) -> None:
+    """PNG of the picture and, for a live render, GIF of the ascent (each made when clicked)."""
+    result = shown.result
     stem = file_stem(result.settings)
     png, gif = st.columns(2)
-    png.download_button("PNG", lambda: imaging.png_bytes(result.image), file_name=f"{stem}.png", mime="image/png",
-                        icon=":material/image:", key=f"png_{key}", on_click="ignore", width="stretch")
-    if animation:
-            gif.download_button("GIF of the ascent", lambda: ascent_gif(result), file_name=f"{stem}.gif",
+    label, png_help = _png_label(shown)
+    png.download_button(label, lambda: imaging.png_bytes(result.image), file_name=f"{stem}.png", mime="image/png",
+                        icon=":material/image:", key=f"png_{key}", on_click="ignore", width="stretch", help=png_help)
+    if not shown.precomputed:
+        gif.download_button("GIF of the ascent", lambda: ascent_gif(result), file_name=f"{stem}.gif",
                             mime="image/gif", icon=":material/animation:", key=f"gif_{key}", on_click="ignore",
                             width="stretch")

@@ -2,7 +2,8 @@
 
 Streamlit-free: usable from notebooks, the `featviz` CLI and the dashboard. The names below are
 imported on first use, so `import featviz_core.cli` (and `featviz --help`) does not load
-TensorFlow before the command line has set its log level.
+TensorFlow before the command line has set its log level. Importing it changes nothing in the
+process: glibc's heap settings are an explicit call (`featviz_core.memory.tune_heap()`).
 """
 
 from __future__ import annotations
@@ -10,10 +11,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .memory import tune_heap
-
 __version__ = "0.5.0"
-tune_heap()  # before TensorFlow starts its threads: a lower peak memory (see memory.py)
 
 _EXPORTS = {
     "Atlas": "atlas", "AtlasError": "atlas", "find_atlases": "atlas", "open_atlas": "atlas",

@@ -421,6 +421,9 @@ def _ray_shard(folder: str, request: dict[str, Any], shard: tuple[int, int], exc
     """One Ray task: build shard K/N into `folder`; return its files when the driver is on another node."""
     import ray
 
+    from .memory import tune_heap
+
+    tune_heap()  # a fresh worker process, before TensorFlow starts its threads
     if threads:
         import tensorflow as tf
 

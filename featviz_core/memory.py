@@ -59,7 +59,11 @@ def _libc() -> ctypes.CDLL | None:
 
 def tune_heap(arenas: int = HEAP_ARENAS, mmap_threshold: int = MMAP_THRESHOLD_BYTES) -> None:
     """Let glibc create at most `arenas` heaps for all threads from now on, and give every block of
-    `mmap_threshold` bytes or more its own mapping; a no-op elsewhere."""
+    `mmap_threshold` bytes or more its own mapping; a no-op elsewhere.
+
+    It changes the whole process' allocator, so nothing calls it on import: a program calls it once at
+    its start, before TensorFlow starts its threads (the `featviz` command, the dashboard and the atlas'
+    Ray workers do). Calling it again changes nothing more."""
     libc = _libc()
     if libc is not None and hasattr(libc, "mallopt"):
         libc.mallopt(M_ARENA_MAX, arenas)

@@ -46,3 +46,19 @@ def renders(monkeypatch: pytest.MonkeyPatch):
 
     monkeypatch.setattr(ascent, "render_batch", render_batch)
     return counter
+
+
+@pytest.fixture
+def no_internet(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Keras' downloads fail as they do offline (a bare Exception naming the URL), even for weights it has
+    cached, so a test gives the same answer online and offline; the file names asked for."""
+    from keras.src.utils import file_utils  # keras.applications calls file_utils.get_file(...)
+
+    asked: list[str] = []
+
+    def get_file(fname: str | None = None, origin: str | None = None, *args: object, **kwargs: object) -> str:
+        asked.append(fname or origin or "")
+        raise Exception(f"URL fetch failure on {origin}: None -- [Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(file_utils, "get_file", get_file)
+    return asked

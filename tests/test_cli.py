@@ -304,6 +304,32 @@ def test_the_installed_featviz_command_runs():
     assert "absl" not in done.stderr and "cuda" not in done.stderr.lower(), done.stderr  # TensorFlow's C++ logs muted
 
 
+NATIVE_PROBE = """
+import os, sys
+from featviz_core.cli import mute_native_logs
+mute_native_logs()
+for line in sys.argv[1:]:
+    os.write(2, line.encode() + b"\\n")  # as TensorFlow's C++ code writes: straight to file descriptor 2
+print("from Python", file=sys.stderr)
+os.abort()  # a native crash: the lines written before it still arrive
+"""
+
+
+def test_native_stderr_loses_only_tensorflows_start_up_lines():
+    noise = ["WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
+             "I0000 00:00:1796482320.730839   26853 port.cc:153] oneDNN custom operations are on.",
+             "I0000 00:00:1796482320.731144   26853 cudart_stub.cc:31] Could not find cuda drivers on your machine.",
+             "E0000 00:00:1796482323.600622   26853 cuda_platform.cc:52] failed call to cuInit: INTERNAL: CUDA error",
+             "To enable the following instructions: AVX2 AVX512F FMA, in other operations, rebuild TensorFlow."]
+    kept = ["boom", "E0000 00:00:1796482323.6 26853 bfc_allocator.cc:485] Allocator (cpu) ran out of memory",
+            "terminate called after throwing an instance of 'std::bad_alloc'"]
+    env = {key: value for key, value in os.environ.items() if key != NATIVE_LOGS}
+    done = subprocess.run([sys.executable, "-c", NATIVE_PROBE, *noise, *kept], capture_output=True, text=True,
+                          timeout=60, env=env)
+    assert done.returncode == -6  # SIGABRT
+    assert sorted(done.stderr.splitlines()) == sorted([*kept, "from Python"]), done.stderr
+
+
 def test_the_installed_command_still_prints_its_errors():
     executable = shutil.which("featviz") or str(Path(sys.executable).parent / "featviz")
     done = subprocess.run([executable, "layers", "no-such-model"], capture_output=True, text=True, timeout=180)

@@ -1,5 +1,5 @@
 """The ascent's memory savers: the lean convolution and ReLU gradients, the heap trimmed between renders, capped
-arenas and a fixed mmap threshold."""
+arenas and a fixed mmap threshold (set by an explicit call, never on import)."""
 
 from __future__ import annotations
 
@@ -94,10 +94,16 @@ def test_memory_figures_come_from_proc(monkeypatch, tmp_path):
     assert memory.rss_mb() is None and memory.peak_rss_mb() is None
 
 
-ARENA_PROBE = """
-import ctypes, sys, threading
-if sys.argv[1] == "featviz":
-    import featviz_core  # noqa: F401  (caps the heap arenas on import)
+TUNE = """
+import sys
+if sys.argv[1] != "plain":
+    import featviz_core.cli  # noqa: F401  (the package, its memory module, the command: the allocator stays)
+if sys.argv[1] == "tuned":
+    featviz_core.memory.tune_heap()
+"""
+
+ARENA_PROBE = TUNE + """
+import ctypes, threading
 libc = ctypes.CDLL("libc.so.6")
 libc.malloc.restype = ctypes.c_void_p
 barrier = threading.Barrier(8)
@@ -112,10 +118,8 @@ libc.malloc_stats()
 """
 
 
-MMAP_PROBE = """
-import ctypes, sys
-if sys.argv[1] == "featviz":
-    import featviz_core  # noqa: F401  (fixes the mmap threshold on import)
+MMAP_PROBE = TUNE + """
+import ctypes
 class MallInfo2(ctypes.Structure):
     _fields_ = [(name, ctypes.c_size_t) for name in
                 ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
@@ -130,18 +134,18 @@ print(libc.mallinfo2().hblks - before)  # 1 where the 12 MB block got a mapping 
 
 
 @pytest.mark.skipif(not hasattr(memory._libc(), "mallinfo2"), reason="glibc 2.33 or later only")
-def test_importing_featviz_core_keeps_large_blocks_in_their_own_mappings():
+def test_tune_heap_keeps_large_blocks_in_their_own_mappings_and_importing_does_not():
     def mapped_blocks(mode: str) -> int:
         done = subprocess.run([sys.executable, "-c", MMAP_PROBE, mode], capture_output=True, text=True, check=True)
         return int(done.stdout)
 
-    assert mapped_blocks("plain") == 0 and mapped_blocks("featviz") == 1
+    assert mapped_blocks("plain") == mapped_blocks("imported") == 0 and mapped_blocks("tuned") == 1
 
 
 @pytest.mark.skipif(memory._libc() is None, reason="glibc only")
-def test_importing_featviz_core_caps_the_heap_arenas():
+def test_tune_heap_caps_the_heap_arenas_and_importing_does_not():
     def arenas(mode: str) -> int:
         done = subprocess.run([sys.executable, "-c", ARENA_PROBE, mode], capture_output=True, text=True, check=True)
         return done.stderr.count("Arena ")
 
-    assert arenas("featviz") <= memory.HEAP_ARENAS < arenas("plain")
+    assert arenas("tuned") <= memory.HEAP_ARENAS < min(arenas("plain"), arenas("imported"))

@@ -86,9 +86,12 @@ def test_render_live_turns_the_precomputed_picture_into_a_scrubbable_render(monk
     assert len(loss_charts(at)) == 1  # the atlas' loss curve
     metrics = {metric.label: metric.value for metric in at.metric}
     assert {"Activation", "Robust", "High freq."} <= set(metrics)  # figures measured when the atlas was built
+    [png] = at.get("download_button")  # no GIF: the atlas keeps no ascent
+    assert png.label == "PNG (atlas, 48 px)" and "lossy WebP" in png.help and "Render live" in png.help
     at.button(key="explore_live").click().run()
     no_exceptions(at)
     assert renders.count == 1
+    assert [button.label for button in at.get("download_button")] == ["PNG", "GIF of the ascent"]
     assert at.slider[0].label == "Iteration" and at.slider[0].value == at.slider[0].max == 6  # 2 x 2 + 2 final
     assert not any(info.value.startswith("**Precomputed**") for info in at.info)
 

@@ -116,13 +116,16 @@ def test_random_filter_picks_a_filter_of_the_layer(monkeypatch):
     no_exceptions(at)
 
 
-def test_unloadable_model_falls_back_to_the_offline_vgg16_with_one_warning(monkeypatch):
+def test_unloadable_model_falls_back_to_the_offline_vgg16_with_one_warning(monkeypatch, no_internet):
     at = app(monkeypatch, model="vgg16", preset="quick", final_size=48, octaves=2, steps_per_octave=2,
              seed=fresh_seed()).run()
     no_exceptions(at)
+    assert no_internet, "the ImageNet weights were never asked for"
     assert at.selectbox(key="model").value == "vgg16-offline"
     warnings = [warning.value for warning in at.sidebar.warning]
     assert len(warnings) == 1 and "vgg16" in warnings[0] and "vgg16-offline" in warnings[0]
+    details = [caption.help for caption in at.sidebar.caption if caption.value == "Details"]
+    assert details and details[0].startswith("Could not download the ImageNet weights for 'vgg16'"), details
     assert query_param(at, "model") == "vgg16-offline"
     assert len(at.image) == 1
 

@@ -109,7 +109,7 @@ if result.variants:
     for column, (index, image) in zip(st.columns(len(result.variants) + 1), enumerate([result.image, *result.variants])):
         column.image(image, width="stretch", caption=f"variant {index + 1}")
 views.result_metrics(shown, key)
-views.downloads(result, key, animation=not shown.precomputed)
+views.downloads(shown, key)
 
 
 def dataset_examples() -> None:
