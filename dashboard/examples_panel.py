@@ -12,12 +12,13 @@ import numpy as np
 import streamlit as st
 from PIL import Image, ImageDraw
 
-import model_upload
+import renders
 import server
 from featviz_core.catalog import ModelLoadError
 from featviz_core.image_sets import (SAMPLE_PHOTOS, ImageSet, ImageSetError, image_set_from_files,
                                      sample_image_set)
 from featviz_core.settings import RenderSettings
+from render_queue import Job
 from uploads import IMAGE_TYPES
 
 MAX_SET_MB = 50  # one upload of images (or a zip)
@@ -97,29 +98,32 @@ def cached_layer(settings: RenderSettings, source: ImageSource):
 
 
 def find_layer(settings: RenderSettings, source: ImageSource):
-    """Score every filter of the layer on the set (one batched pass, with progress), or None with the reason
-    shown."""
+    """Score every filter of the layer on the set (one batched pass in the server's line, with place,
+    estimate and progress), or None with the reason shown."""
     from featviz_core.examples import layer_examples
     from featviz_core.preprocessing import preprocess_for
 
-    bar = st.progress(0.0, text=f"Loading {model_upload.short_name(settings.model)}...")
+    key = _layer_key(settings, source)
+    image_set = source.image_set()
 
-    def progress(done: int, total: int) -> None:
-        bar.progress(done / max(total, 1), text=f"Scoring {settings.layer} on image {done} of {total}")
+    def work(job: Job):
+        def progress(done: int, total: int) -> None:
+            job.report(done / max(total, 1), note=f"image {done} of {total}")
 
-    def build():
-        loaded = server.shelf().get(settings.model)
-        return layer_examples(loaded, settings.layer, source.image_set(), top=TOP,
-                              preprocess=preprocess_for(loaded, settings.preprocessing), progress=progress)
+        def build():
+            loaded = server.shelf().get(settings.model)
+            return layer_examples(loaded, settings.layer, image_set, top=TOP,
+                                  preprocess=preprocess_for(loaded, settings.preprocessing), progress=progress)
 
+        return server.examples().layer(key, build)
+
+    pixels = sum(image.pixels.shape[0] * image.pixels.shape[1] for image in image_set.images)
     try:
-        found = server.examples().layer(_layer_key(settings, source), build)
+        return renders.in_line(("examples", *key), work, pixels * renders.EXAMPLES_COST_PER_PIXEL, st.container(),
+                               f"Scoring {settings.layer} on {len(image_set.images)} images")
     except ModelLoadError as error:
         st.error(str(error), icon=":material/error:")
         return None
-    finally:
-        bar.empty()
-    return found
 
 
 def with_box(pixels: np.ndarray, box: tuple[int, int, int, int], width: int = 160) -> np.ndarray:

@@ -17,35 +17,52 @@ MAX_MODELS = 2
 
 
 class ModelShelf:
-    """`get(name)` loads a model once (one load at a time) and keeps the most recent MAX_MODELS.
+    """`get(name)` loads a model once and keeps the most recent MAX_MODELS.
 
-    A model that falls off the shelf takes its compiled steps with it (the core keeps them per model).
+    Each model has its own build lock: a session asking for a model being loaded waits for that load
+    only, and the shelf itself is locked only briefly. A model that falls off the shelf takes its
+    compiled steps with it (the core keeps them per model).
     """
 
     def __init__(self, size: int = MAX_MODELS) -> None:
         self.size = size
         self._models: OrderedDict[str, LoadedModel] = OrderedDict()
         self._meters: dict[tuple[str, str, str], QualityMeter] = {}
-        self._lock = threading.Lock()
+        self._builds: dict[str, threading.Lock] = {}
+        self._lock = threading.Lock()  # guards the maps, never held during a load
 
     def loaded(self, name: str) -> bool:
         """True when `name` is on the shelf (no wait to use it)."""
         with self._lock:
             return name in self._models
 
-    def get(self, name: str) -> "LoadedModel":
-        """The loaded model; raises featviz_core's ModelLoadError with a one-line reason."""
+    def _on_shelf(self, name: str) -> "LoadedModel | None":
         with self._lock:
             if name in self._models:
                 self._models.move_to_end(name)
                 return self._models[name]
+            return None
+
+    def get(self, name: str) -> "LoadedModel":
+        """The loaded model; raises featviz_core's ModelLoadError with a one-line reason."""
+        found = self._on_shelf(name)
+        if found is not None:
+            return found
+        with self._lock:
+            build = self._builds.setdefault(name, threading.Lock())
+        with build:  # one load per model; other models and other callers go on meanwhile
+            found = self._on_shelf(name)
+            if found is not None:
+                return found
             from featviz_core.models import load_model
 
             loaded = load_model(name)
-            self._models[name] = loaded
-            while len(self._models) > self.size:
-                gone, _ = self._models.popitem(last=False)
-                self._meters = {key: meter for key, meter in self._meters.items() if key[0] != gone}
+            with self._lock:
+                self._models[name] = loaded
+                self._builds.pop(name, None)
+                while len(self._models) > self.size:
+                    gone, _ = self._models.popitem(last=False)
+                    self._meters = {key: meter for key, meter in self._meters.items() if key[0] != gone}
             return loaded
 
     def meter(self, name: str, layer: str, preprocessing: str = "model") -> "QualityMeter":

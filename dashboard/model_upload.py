@@ -19,7 +19,6 @@ from pathlib import Path
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-import server
 from featviz_core.catalog import MAX_MODEL_MB, ModelLoadError
 
 UPLOAD_DIR = Path(tempfile.gettempdir()) / "featviz-models"
@@ -136,8 +135,9 @@ def upload_control(in_use: str) -> str | None:
         refused = st.session_state.setdefault(_REFUSED, {})
         if path not in refused:
             try:
-                with st.spinner(f"Loading {uploaded.name} (TensorFlow starts on the first model)..."):
-                    server.shelf().get(path)
+                import renders  # here: renders imports this module (to name uploaded models)
+
+                renders.load_in_line(path, st.container())
             except ModelLoadError as error:
                 refused[path] = str(error)
         if path in refused:

@@ -32,7 +32,8 @@ class Job:
     state: str = "queued"  # queued -> running -> done | failed | dropped
     phase: str = ""  # what the running work is doing before its first step (e.g. loading the model)
     fraction: float = 0.0
-    progress: Any = None
+    progress: Any = None  # the work's latest progress event (an ascent's `Progress`), if it has any
+    note: str = ""  # what the work is at, in words, when it has no progress event (e.g. "image 3 of 17")
     value: Any = None
     error: BaseException | None = None
     started: float | None = None
@@ -45,9 +46,9 @@ class Job:
     def cancelled(self) -> bool:
         return self.cancel.is_set()
 
-    def report(self, fraction: float, progress: Any = None) -> bool:
+    def report(self, fraction: float, progress: Any = None, note: str = "") -> bool:
         """Called by the work after each step; False means stop now (nobody waits any more)."""
-        self.fraction, self.progress, self.phase = fraction, progress, ""
+        self.fraction, self.progress, self.note, self.phase = fraction, progress, note, ""
         if self.line is not None:
             self.line.check_stale()
         return not self.cancel.is_set()
@@ -95,10 +96,10 @@ class RenderQueue:
                 job.left_by = session
                 self._abandon(job)
 
-    def pending(self, key: Hashable) -> Job | None:
-        """The queued or running job for `key`, if any."""
+    def find(self, matches: Callable[[Hashable], bool]) -> Job | None:
+        """A queued or running job whose key `matches`, if any (e.g. a batch that holds one filter)."""
         with self._changed:
-            return self._by_key.get(key)
+            return next((job for key, job in self._by_key.items() if matches(key)), None)
 
     def place(self, job: Job) -> int:
         """0 while the job runs (or is done), else how many jobs run or wait before it."""

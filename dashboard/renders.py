@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Hashable, Mapping, Sequence, TypeVar
 
 import numpy as np
 import streamlit as st
@@ -25,6 +25,11 @@ from featviz_core.catalog import ModelLoadError
 from featviz_core.results import Quality, Result, Snapshot
 from featviz_core.settings import RenderSettings
 from render_queue import Job
+
+if TYPE_CHECKING:
+    from featviz_core.models import LoadedModel
+
+T = TypeVar("T")
 
 POLL_S = 0.25
 PREVIEW_EVERY_S = 0.5
@@ -100,9 +105,9 @@ def stopped_notice(scope: str, message: str, button: str, hint: str | None = Non
 
 
 def _stopped_result(settings: RenderSettings) -> Result | None:
-    """This session's stopped render of `settings`, once its job has let go of it."""
+    """This session's stopped render of `settings`, once its job (alone or a batch) has let go of it."""
     line, session = server.line(), server.session_id()
-    job = line.pending(("render", settings, (settings.filter,)))
+    job = line.find(lambda key: covers(key, settings))
     if job is not None:
         line.leave(session, job)  # the stopped run may not have left yet: Streamlit starts this one at once
     if job is not None and not job.waiting:
@@ -114,6 +119,44 @@ def _stopped_result(settings: RenderSettings) -> Result | None:
 
 
 # --- the line --------------------------------------------------------------------------------------------
+
+LOAD_COST = 8e5  # a model load, in the line's units: about 10 s before the line has timed one
+EXAMPLES_COST_PER_PIXEL = 0.2  # a dataset-example pass per image pixel: about 10 s for the 17 sample photos
+
+
+def render_key(settings: RenderSettings, filters: Sequence[int]) -> tuple:
+    """The line's key of the job that renders these filters (one, or a batch) with these settings."""
+    return ("render", settings, tuple(filters))
+
+
+def covers(key: Hashable, settings: RenderSettings) -> bool:
+    """Whether the job keyed `key` renders `settings` (alone, or in a batch of filters)."""
+    if not (isinstance(key, tuple) and key[0] == "render" and settings.filter in key[2]):
+        return False
+    return key[1].with_changes(filter=settings.filter) == settings
+
+
+def load_in_line(name: str, where: DeltaGenerator) -> "LoadedModel":
+    """The model from the shelf, loaded in the server's line when it is not there yet (with place and
+    estimate shown): a load takes the CPU an ascent would. Raises ModelLoadError."""
+    shelf = server.shelf()
+    if shelf.loaded(name):
+        return shelf.get(name)
+
+    def work(job: Job) -> "LoadedModel":
+        job.phase = f"Starting TensorFlow and loading {model_upload.short_name(name)} (once per server)..."
+        return shelf.get(name)
+
+    job = server.line().submit(server.session_id(), ("load", name), work, LOAD_COST, kind="load")
+    return wait(job, where, f"Loading {model_upload.short_name(name)}", preview=False).value
+
+
+def in_line(key: Hashable, work: Callable[[Job], T], cost: float, where: DeltaGenerator, label: str) -> T:
+    """Run `work` in the server's line as this session's job (joined when another session asked for the
+    same key), showing place, estimate and progress; its value, or its error raised."""
+    job = server.line().submit(server.session_id(), key, work, cost, kind=key[0])
+    return wait(job, where, label, preview=False).value
+
 
 def _render_job(settings: RenderSettings, filters: Sequence[int]) -> Job:
     """Join (or start) the job that renders these filters with these settings."""
@@ -132,7 +175,7 @@ def _render_job(settings: RenderSettings, filters: Sequence[int]) -> Job:
             store.keep(result, stopped_by=job.left_by if job.cancelled else None)
         return results
 
-    return server.line().submit(server.session_id(), ("render", settings, tuple(filters)), work,
+    return server.line().submit(server.session_id(), render_key(settings, filters), work,
                                 render_cost(settings, len(filters)), kind=(settings.model, settings.layer))
 
 
@@ -177,15 +220,16 @@ def wait(job: Job, where: DeltaGenerator, label: str, preview: bool = True) -> J
                     shown_step, shown_at = event.step, now
                     picture.image(event.preview, width=PREVIEW_WIDTH,
                                   caption=f"step {event.step}, loss {float(event.losses[0]):.3g}")
+            elif job.note:
+                bar.progress(min(job.fraction, 1.0), text=f"{label}: {job.note} · about "
+                             f"{_seconds(line.estimate(job))} left")
+                note.empty()
     except BaseException:
         line.leave(session, job)
         raise
     for slot in (note, bar, picture):
         if slot is not None:
             slot.empty()
-    if isinstance(job.error, ModelLoadError):
-        where.error(f"This server can't render {job.key[1].model} live: {job.error}", icon=":material/block:")
-        st.stop()
     if job.error is not None:
         raise job.error
     return job
@@ -236,8 +280,12 @@ def obtain(scope: str, runs: Mapping[str, RenderSettings], where: DeltaGenerator
     for names in _batches(missing, runs) if batched else [[name] for name in missing]:
         settings = runs[names[0]]
         label = labels.get(names[0], names[0]) if len(names) == 1 else f"{noun.capitalize()}s {', '.join(names)}"
-        job = wait(_render_job(settings, [runs[name].filter for name in names]), where, label,
-                   preview=not batched)
+        try:
+            job = wait(_render_job(settings, [runs[name].filter for name in names]), where, label,
+                       preview=not batched)
+        except ModelLoadError as error:
+            where.error(f"This server can't render {settings.model} live: {error}", icon=":material/block:")
+            st.stop()
         found |= {name: Shown(result) for name, result in zip(names, job.value)}
         if on_batch is not None:
             on_batch(found)
@@ -305,6 +353,4 @@ def measure(shown: Shown, where: DeltaGenerator, label: str = "Measuring") -> Qu
         store.put(_figures_key(result), measured)
         return measured
 
-    job = server.line().submit(server.session_id(), ("measure", *_figures_key(result)), work,
-                               result.image.shape[0] ** 2 * 16 / 3, kind="measure")
-    return wait(job, where, label, preview=False).value
+    return in_line(("measure", *_figures_key(result)), work, result.image.shape[0] ** 2 * 16 / 3, where, label)

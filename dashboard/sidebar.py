@@ -19,6 +19,7 @@ import streamlit as st
 import fields
 import model_choice
 import model_upload
+import renders
 import server
 import sidebar_state as state
 from featviz_core import catalog
@@ -102,8 +103,7 @@ def model_info(name: str) -> ModelInfo:
     atlas = server.atlas_of(name)
     if atlas is not None:
         return ModelInfo(name, atlas.model_description, atlas.layers, atlas)
-    with st.spinner(f"Starting TensorFlow and loading {name} (once per server)..."):
-        loaded = server.shelf().get(name)
+    loaded = renders.load_in_line(name, st.container())
     layers = tuple(AtlasLayer(info.name, info.filters, info.kind, info.block) for info in loaded.layers)
     return ModelInfo(name, loaded.description, layers, input_size=loaded.input_size, channels=loaded.channels)
 

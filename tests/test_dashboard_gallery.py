@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from featviz_core.ascent import MAX_BATCH
 from dashboard_helpers import app, fresh_seed, page_at, no_exceptions, loss_charts, query_param
+from test_dashboard_line_jobs import line_jobs
 
 SMALL = dict(preset="quick", final_size=32, octaves=2, steps_per_octave=3)
 
@@ -85,6 +86,7 @@ def test_dataset_examples_under_each_tile_from_one_pass(monkeypatch, renders):
     passes = []
     real = examples.layer_examples
     monkeypatch.setattr(examples, "layer_examples", lambda *args, **kwargs: passes.append(args[1]) or real(*args, **kwargs))
+    jobs = line_jobs(monkeypatch)
     at = gallery_page(monkeypatch, layer="block2_conv1")
     at.button(key="gallery_render").click().run()
     at.toggle(key="gallery_examples").set_value(True).run()
@@ -92,9 +94,11 @@ def test_dataset_examples_under_each_tile_from_one_pass(monkeypatch, renders):
     assert at.segmented_control(key="examples_source").value == "Sample photos"
     at.button(key="gallery_find_examples").click().run()
     no_exceptions(at)
-    assert passes == ["block2_conv1"]  # every filter of the layer scored in one pass
+    assert passes == ["block2_conv1"]  # every filter of the layer scored in one pass, in the server's line:
+    assert jobs.count("examples") == 1 and jobs[-1] == "examples"
     strips = [image for image in at.main.image if image.captions[0].startswith(("examples:", "no examples"))]
     assert len(strips) == 16
     assert any("images/s" in caption.value for caption in at.main.caption)
     at.run()  # a rerun finds the layer's examples already there: no second pass
     assert passes == ["block2_conv1"] and len(at.main.image) == 32
+

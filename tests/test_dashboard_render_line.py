@@ -183,3 +183,52 @@ def test_places_read_asordinals(number, text):
     import renders
 
     assert renders.ordinal(number) == text
+
+
+def test_a_batch_job_is_found_by_any_of_its_filters():
+    import renders
+
+    line = RenderQueue()
+    gate = Gate()
+    settings = RenderSettings(model="tiny", layer="block1_conv1", filter=4)
+    job = line.submit("alice", renders.render_key(settings, [4, 5, 6]), gate, 1.0)
+    for index in (4, 5, 6):
+        assert line.find(lambda key: renders.covers(key, settings.with_changes(filter=index))) is job
+    assert line.find(lambda key: renders.covers(key, settings.with_changes(filter=7))) is None
+    assert line.find(lambda key: renders.covers(key, settings.with_changes(filter=5, seed=9))) is None
+    gate.release.set()
+    assert job.finished.wait(5)
+    assert line.find(lambda key: renders.covers(key, settings)) is None  # a finished job is not pending
+
+
+# --- the model shelf -------------------------------------------------------------------------------------
+
+def test_a_model_being_loaded_blocks_only_those_who_want_that_model(monkeypatch):
+    from featviz_core import models
+    from model_shelf import ModelShelf
+
+    release, started = threading.Event(), threading.Event()
+    real = models.load_model
+
+    def load_model(name):
+        if name == "slow":
+            started.set()
+            assert release.wait(10)
+            return real("tiny")
+        return real(name)
+
+    monkeypatch.setattr(models, "load_model", load_model)
+    shelf = ModelShelf()
+    shelf.get("tiny")
+    loads = [threading.Thread(target=shelf.get, args=("slow",)) for _ in range(2)]
+    for thread in loads:
+        thread.start()
+    assert started.wait(10)
+    began = time.monotonic()
+    assert shelf.loaded("tiny") and not shelf.loaded("slow")
+    assert shelf.get("tiny").name == "tiny"  # another model on the shelf: no wait for the slow load
+    assert time.monotonic() - began < 1.0
+    release.set()
+    for thread in loads:
+        thread.join(10)
+    assert shelf.loaded("slow")
