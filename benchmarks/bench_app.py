@@ -18,7 +18,9 @@ and drives Debian's chromium with Playwright, one browser context (= one Streaml
 3. crowd  Five sessions opened at once on five block4_conv2 filters missing from the atlas: time to each
           picture, and every wait message each one saw (place in line, TensorFlow start, progress).
 4. scrub  Right after a small quick live render shows its scrubber: Home on the Iteration slider, and the
-          milliseconds until the start image is loaded and shown (3 times).
+          milliseconds until the start image is loaded and shown (3 times); then, right after 3 more such
+          renders, a click on the loss curve (Plotly) at step 3, and the milliseconds until step 3's image is
+          loaded and shown.
 4b. measure  A new session on the default view's live picture clicks "Robust?" (16 jittered views at 412 px):
           run last on that server, since it is the step most likely to pass the limit.
 5. cli    `featviz atlas` on 2 layers x 8 filters (quick, batched) in a temp folder: filters per minute,
@@ -64,7 +66,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from test_browser import CHROMIUM, CHROMIUM_ARGS, SMALL, _free_port, _wait_healthy  # noqa: E402
+from test_browser import (CHROMIUM, CHROMIUM_ARGS, LOSS_CHART, SMALL, _free_port, _wait_healthy,  # noqa: E402
+                          hover_loss_curve)
 
 ATLAS = ROOT / "atlas" / "vgg16-offline"
 LOGS = ROOT / "test-output"
@@ -84,7 +87,8 @@ BEFORE = {
     "RSS after the live sequence": ("-", "bounded"),
     "crowd of 5: pictures after (server peak)": ("21, 38, 58, 77, 94 s", "peak <= 1200 MB"),
     "crowd: sessions that waited and saw their place": ("0 (none shown)", "all"),
-    "scrub right after a render": ("waited for the measure", "<= 1000 ms"),
+    "scrubber's new step right after a render: slider": ("waited for the measure", "<= 1000 ms"),
+    "scrubber's new step right after a render: curve click": ("-", "<= 1000 ms"),
     "Robust? measure (412 px): server peak": ("2.6 GB (in one process)", "<= 1200 MB"),
     "featviz atlas: filters per minute (quick)": ("-", "-"),
     "featviz atlas: rerun on a finished atlas": ("-", "< 2 s"),
@@ -112,6 +116,7 @@ STATE_JS = """() => {
     alerts: texts(main, "[data-testid='stAlertContainer']"),
     progress: texts(main, "[data-testid='stProgress']"),
     slider: texts(main, "[data-testid='stSlider']").some(t => t.includes("Iteration")),
+    chart: !!main && !!main.querySelector("[data-testid='stPlotlyChart'] .main-svg"),  // a Plotly chart drawn
     metrics: texts(main, "[data-testid='stMetricLabel']"),
     errors: texts(main, "[data-testid='stException']"),
     sidebar: texts(side, "[data-testid='stAlertContainer']"),
@@ -439,12 +444,14 @@ def part_atlas(args: argparse.Namespace) -> None:
         rss, hwm, tf = server.rss(), server.hwm(), server.tensorflow()
         shown_precomputed = precomputed(state)
         controls, _ = follow(page, server, lambda s: s["controls"], began, args.view_timeout)
+        chart, _ = follow(page, server, lambda s: s["chart"], began, args.view_timeout)
         idle, _ = follow(page, server, lambda s: s["idle"], began, args.view_timeout)
         drawn = page.evaluate("() => window.pictureDrawnMs ?? null")
         cannot = [text for text in state["sidebar"] + page.evaluate(STATE_JS)["sidebar"] if "cannot render" in text]
         print(f"  first picture {seconds:.2f} s after page.goto ({'default URL' if default_in else first}; "
               f"page title at {frame:.2f} s), precomputed: {'yes' if shown_precomputed else 'NO'}; "
-              f"sidebar controls at {controls:.2f} s; page idle at {idle:.2f} s")
+              f"sidebar controls at {controls:.2f} s; loss chart (Plotly) drawn at {chart:.2f} s; "
+              f"page idle at {idle:.2f} s")
         if drawn is not None:
             print(f"  (the picture was drawn {drawn / 1000:.2f} s after the navigation began, by the page's own clock)")
         print(f"  server then: RSS {rss:.0f} MB, VmHWM {hwm:.0f} MB, TensorFlow {'LOADED' if tf else 'not loaded'}")
@@ -701,45 +708,72 @@ FIRST_CHANGE_JS = """before => {
   const img = image && image.querySelector("img");
   return img && img.src !== before ? image.innerText || "(no caption)" : false;
 }"""
-START_SHOWN_JS = """() => {
+SHOWN_JS = """caption => {
   const image = document.querySelector("[data-testid='stMain'] [data-testid='stImage']");
   const img = image && image.querySelector("img");
-  return !!img && img.complete && img.naturalWidth > 0 && image.innerText.includes("start image");
+  return !!img && img.complete && img.naturalWidth > 0 && image.innerText.includes(caption);
 }"""
 SCRUB_FILTERS = (40, 41, 42)
+CLICK_FILTERS = (43, 44, 45)
+CLICKED_STEP = 3
 
 
 def part_scrub(server: Server, args: argparse.Namespace) -> None:
     from playwright.sync_api import sync_playwright
 
-    print("\n== 4. scrub: Home on the Iteration slider as soon as a small live render shows it ==", flush=True)
-    figures = []
+    print("\n== 4. scrub: the scrubber's new step as soon as a small live render shows it ==", flush=True)
     with sync_playwright() as playwright:
         browser = launch(playwright)
-        for index in SCRUB_FILTERS:
-            server.step(f"scrub test on filter {index}")
-            context, page = new_page(browser)
-            began = time.perf_counter()
-            page.goto(f"{server.url}/?{SMALL}&filter={index}")
-            seconds, state = follow(page, server, live_done, began, args.view_timeout)
-            before = page.evaluate(f"{IMAGE_JS}.src")
-            running = not state["idle"]
-            thumb = page.locator("[data-testid='stMain']").get_by_role("slider", name="Iteration")
-            thumb.focus()
-            pressed = time.perf_counter()
-            thumb.press("Home")
-            first_change = page.wait_for_function(FIRST_CHANGE_JS, arg=before, polling="raf", timeout=60_000)
-            changed = (time.perf_counter() - pressed) * 1000
-            first_caption = " ".join(str(first_change.json_value()).split())
-            page.wait_for_function(START_SHOWN_JS, polling="raf", timeout=60_000)
-            shown = (time.perf_counter() - pressed) * 1000
-            figures.append(shown)
-            print(f"  filter {index}: picture at {seconds:.1f} s (script {'still running' if running else 'idle'}); "
-                  f"Home -> start image loaded and shown {shown:.0f} ms (its src and caption {first_caption!r} "
-                  f"switched at {changed:.0f} ms)", flush=True)
-            context.close()
+        slid = [scrub_once(browser, server, args, index, slide_home) for index in SCRUB_FILTERS]
+        clicked = [scrub_once(browser, server, args, index, click_curve) for index in CLICK_FILTERS]
         browser.close()
-    NOW["scrub right after a render"] = ", ".join(f"{value:.0f}" for value in figures) + " ms"
+    for how, figures in (("slider", slid), ("curve click", clicked)):
+        NOW[f"scrubber's new step right after a render: {how}"] = ", ".join(f"{v:.0f}" for v in figures) + " ms"
+
+
+def slide_home(page) -> tuple[str, float, str]:
+    """Home on the Iteration slider: what it did, when (perf_counter), and the caption it leads to."""
+    thumb = page.locator("[data-testid='stMain']").get_by_role("slider", name="Iteration")
+    thumb.focus()
+    pressed = time.perf_counter()
+    thumb.press("Home")
+    return "Home", pressed, "start image"
+
+
+def click_curve(page) -> tuple[str, float, str]:
+    """A click on the loss curve at CLICKED_STEP, once Plotly has drawn it (hovered first, as a pointer would)."""
+    began = time.perf_counter()
+    page.locator(f"{LOSS_CHART} .main-svg").first.wait_for(timeout=60_000)
+    waited = time.perf_counter() - began
+    point, _ = hover_loss_curve(page, CLICKED_STEP)
+    pressed = time.perf_counter()
+    page.mouse.click(point["x"], point["y"])
+    return (f"click on step {CLICKED_STEP} (chart drawn {waited * 1000:.0f} ms after the picture)", pressed,
+            f"step {CLICKED_STEP} of")
+
+
+def scrub_once(browser, server: Server, args: argparse.Namespace, index: int,
+               move: Callable[..., tuple[str, float, str]]) -> float:
+    """A small live render of `index` in a new session, then `move` the scrubber at once: milliseconds until
+    the new step's image is loaded and shown."""
+    server.step(f"scrub test on filter {index}")
+    context, page = new_page(browser)
+    began = time.perf_counter()
+    page.goto(f"{server.url}/?{SMALL}&filter={index}")
+    seconds, state = follow(page, server, live_done, began, args.view_timeout)
+    before = page.evaluate(f"{IMAGE_JS}.src")
+    running = not state["idle"]
+    how, pressed, caption = move(page)
+    first_change = page.wait_for_function(FIRST_CHANGE_JS, arg=before, polling="raf", timeout=60_000)
+    changed = (time.perf_counter() - pressed) * 1000
+    first_caption = " ".join(str(first_change.json_value()).split())
+    page.wait_for_function(SHOWN_JS, arg=caption, polling="raf", timeout=60_000)
+    shown = (time.perf_counter() - pressed) * 1000
+    print(f"  filter {index}: picture at {seconds:.1f} s (script {'still running' if running else 'idle'}); "
+          f"{how} -> new step's image loaded and shown {shown:.0f} ms (its src and caption {first_caption!r} "
+          f"switched at {changed:.0f} ms)", flush=True)
+    context.close()
+    return shown
 
 
 # --- featviz atlas on the command line ---------------------------------------------------------------------
@@ -838,7 +872,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 # The summary row a part fills in, so that a failed part shows there as FAILED.
 ROWS = {"atlas": "first picture (s from page open)", "live": "live sequence peak RSS",
-        "crowd": "crowd of 5: pictures after (server peak)", "scrub": "scrub right after a render",
+        "crowd": "crowd of 5: pictures after (server peak)",
+        "scrub": "scrubber's new step right after a render: slider",
         "measure": "Robust? measure (412 px): server peak", "cli": "featviz atlas: filters per minute (quick)"}
 
 

@@ -1,82 +1,101 @@
-"""Charts: loss curves with octave boundaries (Vega-Lite), the octave schedule (Plotly).
+"""Charts, drawn with Plotly: loss curves with octave boundaries, and the octave schedule.
 
-Loss curves are Vega-Lite specs with their data inlined in each layer: Streamlit passes such a spec
-to the browser as it is (no dataframe, so no pandas or Arrow on the server), and Vega-Lite's bundle
-is a fraction of Plotly's, so the picture beside the chart shows sooner.
+Loss curves answer the pointer: hovering a step shows its loss and octave size, and on a page with a
+scrubber a click on a curve moves the scrubber to that step (`st.plotly_chart` selections). Plotly's browser
+bundle is several times Vega-Lite's (which drew the loss curves for a while), but it loads lazily, with the
+first chart, and every page draws its picture before its chart: an atlas picture is a markdown image that
+needs no chart code, so a first picture does not wait for Plotly. Plotly is imported inside the functions
+that draw, so importing this module costs nothing.
 """
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
-import plotly.graph_objects as go
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 PALETTE = ("#e4572e", "#17bebb", "#ffc914", "#76b041", "#7d5ba6", "#2e86ab")
 MARKER_COLOR = "#e4572e"
-STEP = {"field": "step", "type": "quantitative"}  # every layer's x: the ascent step
+OCTAVE_LINE = dict(color="rgba(128,128,128,0.6)", width=1, dash="dot")
 
 
-def loss_spec(curves: Mapping[str, np.ndarray], octave_starts: Sequence[int], octave_sizes: Sequence[int],
-              step: int | None = None, height: int = 340) -> dict[str, Any]:
-    """Loss (the filter's mean activation) after each step, one line per run, as a Vega-Lite spec.
+def loss_figure(curves: Mapping[str, np.ndarray], octave_starts: Sequence[int], octave_sizes: Sequence[int],
+                step: int | None = None, height: int = 340) -> go.Figure:
+    """Loss (the filter's mean activation) after each step, one line per run (a legend only with several).
 
-    Dotted vertical rules mark where each octave begins, each octave is labelled with its image size,
-    and `step` (the scrubber's position) is marked on every curve.
+    Dotted vertical lines mark where each octave begins, each octave is labelled with its image size on top,
+    `step` (the scrubber's position) is a red line with a marker on every curve, and hovering a step shows
+    its loss and octave size.
     """
-    names = list(curves)
+    import plotly.graph_objects as go
+
+    figure = go.Figure()
+    for index, (name, losses) in enumerate(curves.items()):
+        figure.add_trace(_curve(name, losses, PALETTE[index % len(PALETTE)], octave_starts, octave_sizes))
     total = max((len(losses) for losses in curves.values()), default=0)
-    colour = {"field": "run", "type": "nominal", "sort": names,
-              "scale": {"domain": names, "range": [PALETTE[i % len(PALETTE)] for i in range(len(names))]},
-              "legend": {"orient": "top", "title": None} if len(names) > 1 else None}
-    x = {**STEP, "title": "ascent step", "axis": {"tickMinStep": 1, "format": "d"},
-         "scale": {"domain": [0.5, max(total, 1) + 0.5], "nice": False, "zero": False}}
-    points = [{"run": name, "step": index + 1, "loss": float(value)}
-              for name, losses in curves.items() for index, value in enumerate(losses)]
-    layers: list[dict[str, Any]] = [{
-        "data": {"values": points},
-        "mark": {"type": "line", "strokeWidth": 2.5},
-        "encoding": {"x": x, "y": {"field": "loss", "type": "quantitative", "title": "loss (mean activation)"},
-                     "color": colour, "tooltip": [{"field": "run", "title": "run"}, {"field": "step", "title": "step"},
-                                                  {"field": "loss", "title": "loss", "format": ".4g"}]},
-    }]
-    layers += _octave_layers(octave_starts, octave_sizes, total)
+    _mark_octaves(figure, octave_starts, octave_sizes, total)
     if step is not None and 0 < step <= total:
-        layers.append({"data": {"values": [{"step": step}]}, "mark": {"type": "rule", "color": MARKER_COLOR,
-                                                                        "strokeWidth": 2},
-                       "encoding": {"x": STEP}})
-        layers.append({"data": {"values": [p for p in points if p["step"] == step]},
-                       "mark": {"type": "point", "filled": True, "size": 130, "stroke": "white", "strokeWidth": 2,
-                                "opacity": 1},
-                       "encoding": {"x": STEP,
-                                    "y": {"field": "loss", "type": "quantitative"}, "color": colour}})
-    return {"height": height, "layer": layers, "resolve": {"scale": {"color": "shared"}}}
+        _mark_step(figure, curves, step)
+    figure.update_layout(height=height, margin=dict(l=10, r=10, t=36, b=10), hovermode="x",
+                         legend=dict(orientation="h", yanchor="bottom", y=1.08, x=0), showlegend=len(curves) > 1)
+    figure.update_xaxes(title_text="ascent step", range=[0.5, max(total, 1) + 0.5], tickformat="d")
+    figure.update_yaxes(title_text="loss (mean activation)")
+    return figure
 
 
-def _octave_layers(starts: Sequence[int], sizes: Sequence[int], total: int) -> list[dict[str, Any]]:
-    """A dotted rule where each octave after the first begins, and every octave's size on top."""
+def _curve(name: str, losses: np.ndarray, colour: str, octave_starts: Sequence[int],
+           octave_sizes: Sequence[int]) -> go.Scatter:
+    """One run's losses by step, with each step's octave size for the hover text.
+
+    Its markers are invisible: they are there because Plotly selects (on a click) only traces with markers.
+    """
+    import plotly.graph_objects as go
+
+    steps = np.arange(1, len(losses) + 1)
+    hover = "step %{x}<br>loss %{y:.4g}"
+    sizes = None
+    if len(octave_sizes):
+        octave = np.clip(np.searchsorted(octave_starts, steps, side="left") - 1, 0, len(octave_sizes) - 1)
+        sizes = np.asarray(octave_sizes)[octave].tolist()
+        hover += "<br>octave %{customdata} px"
+    return go.Scatter(x=steps.tolist(), y=np.asarray(losses, dtype=float).tolist(), customdata=sizes,
+                      mode="lines+markers", name=name, line=dict(color=colour, width=2.5),
+                      marker=dict(size=8, opacity=0), hovertemplate=hover + f"<extra>{name}</extra>")
+
+
+def _mark_octaves(figure: go.Figure, starts: Sequence[int], sizes: Sequence[int], total: int) -> None:
+    """A dotted line where each octave after the first begins, and every octave's size on top."""
     ends = list(starts[1:]) + [total]
-    shown = [(start, min(end, total), size) for start, end, size in zip(starts, ends, sizes) if start < total]
-    if not shown:
-        return []
-    rules = [{"step": start + 0.5} for start, _, _ in shown[1:]]
-    labels = [{"step": (start + end) / 2 + 0.5, "label": f"{size} px"} for start, end, size in shown]
-    layers: list[dict[str, Any]] = [{
-        "data": {"values": labels},
-        "mark": {"type": "text", "baseline": "bottom", "dy": -4, "color": "gray", "fontSize": 11},
-        "encoding": {"x": STEP, "y": {"value": 0}, "text": {"field": "label"}},
-    }]
-    if rules:
-        layers.insert(0, {"data": {"values": rules},
-                          "mark": {"type": "rule", "strokeDash": [2, 3], "color": "gray", "opacity": 0.6},
-                          "encoding": {"x": STEP}})
-    return layers
+    for index, (start, end, size) in enumerate(zip(starts, ends, sizes)):
+        if start >= total:
+            break
+        if index:
+            figure.add_vline(x=start + 0.5, line=OCTAVE_LINE)
+        figure.add_annotation(x=(start + min(end, total)) / 2 + 0.5, y=1.0, yref="paper", yanchor="bottom",
+                              text=f"{size} px", showarrow=False, font=dict(size=11, color="gray"))
+
+
+def _mark_step(figure: go.Figure, curves: Mapping[str, np.ndarray], step: int) -> None:
+    """The scrubber's step: a red line, and a marker on every curve that reaches it (not hovered or clicked)."""
+    import plotly.graph_objects as go
+
+    figure.add_vline(x=step, line=dict(color=MARKER_COLOR, width=2))
+    reached = [(index, float(losses[step - 1])) for index, losses in enumerate(curves.values()) if step <= len(losses)]
+    figure.add_trace(go.Scatter(x=[step] * len(reached), y=[loss for _, loss in reached], mode="markers",
+                                showlegend=False, hoverinfo="skip", name="scrubber's step",
+                                marker=dict(size=11, color=[PALETTE[index % len(PALETTE)] for index, _ in reached],
+                                            line=dict(color="white", width=2))))
 
 
 def schedule_figure(octave_sizes: Sequence[int], octave_steps: Sequence[int], final_size: int,
                     height: int = 260) -> go.Figure:
     """The image size at every ascent step: a staircase that ends at the final size (with steps there,
     or a final resize without steps)."""
+    import plotly.graph_objects as go
+
     sizes = [size for size, steps in zip(octave_sizes, octave_steps) for _ in range(steps)]
     steps = np.arange(1, len(sizes) + 1)
     figure = go.Figure(go.Bar(x=steps, y=sizes, marker_color=PALETTE[1], name="image size",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import bisect
+from functools import partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 import streamlit as st
@@ -15,8 +17,12 @@ from featviz_core import imaging
 from featviz_core.results import Result
 from featviz_core.settings import RenderSettings
 
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
 GIF_FRAMES = 60
 GIF_SIZE = 256
+CHART_CONFIG = {"displayModeBar": False}
 INSTANT_WIDTH = 2048  # px: an instant picture's own width, wider than any column, so that it fills its column
 
 
@@ -57,10 +63,14 @@ def step_caption(result: Result, step: int) -> str:
 
 
 def step_slider(last: int, key: str) -> int:
-    """The iteration scrubber: 0 is the start image, `last` the finished picture."""
+    """The iteration scrubber: 0 is the start image, `last` the finished picture (where it starts).
+
+    It starts through Session State rather than `value`, as a click on the loss chart sets it there too
+    (move_scrubber), and Streamlit warns about a widget given both."""
     if last < 1:
         return 0
-    return st.slider("Iteration", min_value=0, max_value=last, value=last, key=key,
+    st.session_state.setdefault(key, last)
+    return st.slider("Iteration", min_value=0, max_value=last, key=key,
                      help="Move through the ascent: every step's image is kept, nothing is recomputed.")
 
 
@@ -87,12 +97,33 @@ def instant_picture(image: bytes, mime: str, size: tuple[int, int], alt: str, ca
     st.caption(caption)
 
 
-def loss_chart(result: Result, key: str, step: int | None = None) -> None:
-    """The loss curve with its octaves (and the scrubber's step), with a line on how to read it."""
-    spec = charts.loss_spec({"loss": result.losses}, result.octave_starts, result.octave_sizes, step=step)
-    st.vega_lite_chart(spec, key=f"loss_{key}")
+def loss_chart(result: Result, key: str, step: int | None = None, scrubber: str | None = None) -> None:
+    """The loss curve with its octaves (and the scrubber's step), with a line on how to read it.
+
+    `scrubber` is the key of the step slider that a click on the curve moves (None: no slider to move)."""
+    figure = charts.loss_figure({"loss": result.losses}, result.octave_starts, result.octave_sizes, step=step)
+    plot_losses(figure, f"loss_{key}", scrubber)
     st.caption("Each dotted line starts an octave: the image is enlarged and the ascent goes on at the new "
-               "size (labelled on top)." + (" The red line is the scrubber's step." if step is not None else ""))
+               "size (labelled on top)." + (" The red line is the scrubber's step." if step is not None else "")
+               + (" Click the curve to move the scrubber to that step." if scrubber else ""))
+
+
+def plot_losses(figure: go.Figure, key: str, scrubber: str | None = None) -> None:
+    """A loss figure (charts.loss_figure); with a `scrubber` (a step slider's key), a click moves that slider."""
+    if scrubber is None:
+        st.plotly_chart(figure, key=key, config=CHART_CONFIG)
+    else:
+        st.plotly_chart(figure, key=key, config=CHART_CONFIG, on_select=partial(move_scrubber, key, scrubber),
+                        selection_mode="points")
+
+
+def move_scrubber(chart: str, slider: str) -> None:
+    """Selection callback of the loss chart keyed `chart`: puts the slider keyed `slider` on the clicked step.
+
+    A callback runs before the next script run, while the slider can still be set."""
+    points = st.session_state[chart]["selection"]["points"]
+    if points:
+        st.session_state[slider] = round(points[0]["x"])
 
 
 def result_metrics(shown: renders.Shown, key: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import itertools
+import json
 import re
 import sys
 from dataclasses import dataclass, field
@@ -54,8 +55,28 @@ class RenderCounter:
 
 
 def loss_charts(at: AppTest) -> list:
-    """st.vega_lite_chart elements, the loss curves (AppTest knows them only as unknown elements of this type)."""
-    return list(at.get("vega_lite_chart"))
+    """The loss curves: st.plotly_chart elements keyed loss_* or *_losses (AppTest knows them only as unknown
+    elements of this type; the octave schedule on How it works is a Plotly chart too)."""
+    return [chart for chart in at.get("plotly_chart") if "loss" in chart.proto.id.split("-")[-1]]
+
+
+def figure(chart) -> dict:
+    """A Plotly chart element's figure, as the browser gets it (data and layout)."""
+    return json.loads(chart.proto.spec)
+
+
+def click_step(at: AppTest, chart, step: int) -> AppTest:
+    """Run `at` as after a click on `chart` at `step`: the browser sends the chart's selection (one point per
+    curve at that step) with the other widgets' values. AppTest has no Plotly element to click, so the
+    selection goes in as the widget state the browser would send."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    points = [{"curve_number": number, "point_index": step - 1, "point_number": step - 1, "x": step, "y": 0.0}
+              for number, trace in enumerate(figure(chart)["data"]) if trace.get("hoverinfo") != "skip"]
+    selection = {"selection": {"points": points, "point_indices": [step - 1] * len(points), "box": [], "lasso": []}}
+    states = at._tree.get_widget_states()
+    states.widgets.append(WidgetState(id=chart.proto.id, string_value=json.dumps(selection)))
+    return at._run(states)
 
 
 @dataclass(frozen=True)

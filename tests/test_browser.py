@@ -124,7 +124,29 @@ def main_image_src(page) -> str:
     return page.locator(f"{MAIN} [data-testid='stImage'] img").first.get_attribute("src")
 
 
-LOSS_CHART = f"{MAIN} [data-testid='stVegaLiteChart']"  # the loss curve (Vega-Lite)
+LOSS_CHART = f"{MAIN} [data-testid='stPlotlyChart']"  # the loss curve (How it works' schedule is one too)
+# Where a step of the first curve is drawn, in page pixels, from Plotly's own axes (gd is the plot's element).
+STEP_POINT_JS = """(gd, step) => {
+  const box = gd.getBoundingClientRect(), xaxis = gd._fullLayout.xaxis, yaxis = gd._fullLayout.yaxis;
+  return {x: box.left + xaxis._offset + xaxis.l2p(step),
+          y: box.top + yaxis._offset + yaxis.l2p(gd.data[0].y[step - 1])};
+}"""
+
+
+def hover_loss_curve(page, step: int) -> tuple[dict, str]:
+    """Hover the loss curve's point at `step`: where it is (page pixels), and the hover text Plotly shows."""
+    point = page.locator(f"{LOSS_CHART} .js-plotly-plot").evaluate(STEP_POINT_JS, step)
+    page.mouse.move(point["x"], point["y"])
+    hover = page.locator(f"{LOSS_CHART} .hoverlayer .hovertext")
+    hover.wait_for()  # Plotly picked the point
+    return point, hover.text_content()  # an SVG text: its lines run together
+
+
+def click_loss_curve(page, step: int) -> str:
+    """Hover, then click, the loss curve's point at `step`; the hover text shown before the click."""
+    point, text = hover_loss_curve(page, step)
+    page.mouse.click(point["x"], point["y"])
+    return text
 
 
 def render_on(page, url: str, button: str, done: str) -> None:
@@ -181,6 +203,26 @@ def test_explore_renders_and_the_scrubber_changes_the_image(page, server):
     assert page.locator("[data-testid='stProgress']").count() == 0  # nothing was rendered again
     shot(page, "browser_explore_scrubbed")
     assert "filter=2" in page.url and "model=vgg16-offline" in page.url
+
+
+def test_a_click_on_the_loss_curve_moves_the_scrubber(page, server):
+    page.goto(f"{server}/?{SMALL}&filter=6")
+    page.locator(LOSS_CHART).wait_for()
+    settle(page)
+    thumb = page.locator(MAIN).get_by_role("slider", name="Iteration")
+    assert thumb.input_value() == "12"
+    click_loss_curve(page, 5)
+    page.locator(f"{MAIN} [data-testid='stImage']").filter(has_text="step 5 of 12").wait_for(timeout=30_000)
+    settle(page)
+    assert thumb.input_value() == "5"
+    hover = click_loss_curve(page, 9)  # the chart redrawn at step 5 answers too
+    assert "step 9" in hover and "loss" in hover and "octave 80 px" in hover
+    page.locator(f"{MAIN} [data-testid='stImage']").filter(has_text="step 9 of 12").wait_for(timeout=30_000)
+    settle(page)
+    assert thumb.input_value() == "9"
+    assert page.locator("[data-testid='stProgress']").count() == 0  # nothing was rendered again
+    no_exception_shown(page)
+    shot(page, "browser_explore_curve_clicked")
 
 
 def test_the_scrubber_answers_as_soon_as_the_picture_appears(page, server):

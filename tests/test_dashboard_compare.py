@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import io
-import json
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from dashboard_helpers import page_at, no_exceptions, photo_png, loss_charts, png
+from dashboard_helpers import click_step, figure, page_at, no_exceptions, photo_png, loss_charts, png
 from featviz_core.results import Result, Snapshot
 from featviz_core.settings import RenderSettings
 
@@ -47,6 +46,8 @@ def test_shared_scrubber_moves_every_column_without_rendering(monkeypatch, rende
     assert all("the start image" in image.captions[0] for image in results)
     at.slider[0].set_value(5).run()
     assert all("step 5 of" in image.captions[0] for image in at.image[3:])
+    click_step(at, loss_charts(at)[0], 2)  # a click on the curves moves the shared scrubber
+    assert at.slider[0].value == 2 and all("step 2 of" in image.captions[0] for image in at.image[3:])
     assert renders.count == rendered
     no_exceptions(at)
 
@@ -70,11 +71,10 @@ def test_octave_marks_follow_the_schedule_when_the_first_run_was_stopped(monkeyp
     monkeypatch.setattr(page_renders, "obtain", obtain)
     at = compare_page(monkeypatch, octaves=3)
     no_exceptions(at)
-    layers = json.loads(loss_charts(at)[0].proto.spec)["layer"]
-    marks = [row["step"] for layer in layers if layer["mark"].get("strokeDash") for row in layer["data"]["values"]]
+    layout = figure(loss_charts(at)[0])["layout"]
+    marks = [shape["x0"] for shape in layout["shapes"] if shape["line"].get("dash") == "dot"]
     assert marks == [4.5, 8.5]  # octaves 2 and 3 start after steps 4 and 8
-    labels = [row["label"] for layer in layers if layer["mark"]["type"] == "text" for row in layer["data"]["values"]]
-    assert labels == [f"{size} px" for size in (27, 33, 40)]
+    assert [note["text"] for note in layout["annotations"]] == [f"{size} px" for size in (27, 33, 40)]
 
 
 def test_one_start_asks_for_two(monkeypatch):

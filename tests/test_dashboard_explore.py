@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
-from dashboard_helpers import app, fresh_seed, no_exceptions, loss_charts, query_param
+from dashboard_helpers import app, click_step, figure, fresh_seed, no_exceptions, loss_charts, query_param
 
 SMALL = dict(preset="quick", final_size=48, octaves=2, steps_per_octave=8)  # 16 steps, quick on the tiny model
 
@@ -44,10 +42,29 @@ def test_scrubber_shows_other_steps_without_rendering_again(monkeypatch, renders
     at.slider[0].set_value(11).run()
     assert at.image[0].captions[0] == "step 11 of 16 · octave 2 of 2 at 40 px"
     assert renders.count == 1, renders.calls
-    layers = json.loads(loss_charts(at)[0].proto.spec)["layer"]
-    marked = [layer["data"]["values"] for layer in layers if layer["mark"]["type"] in ("rule", "point")
-              and not layer["mark"].get("strokeDash")]
-    assert [[row["step"] for row in rows] for rows in marked] == [[11], [11]]  # the chart marks the scrubber's step
+    assert _marked_steps(figure(loss_charts(at)[0])) == ([11], [11])  # the chart marks the scrubber's step
+    no_exceptions(at)
+
+
+def _marked_steps(spec: dict) -> tuple[list[float], list[float]]:
+    """Where a loss figure marks the scrubber's step: its solid lines, and its markers off the curves."""
+    lines = [shape["x0"] for shape in spec["layout"].get("shapes", []) if "dash" not in shape["line"]]
+    markers = [x for trace in spec["data"] if trace.get("hoverinfo") == "skip" for x in trace["x"]]
+    return lines, markers
+
+
+def test_a_click_on_the_loss_curve_moves_the_scrubber_to_that_step(monkeypatch, renders):
+    at = app(monkeypatch, **SMALL, seed=fresh_seed()).run()
+    assert at.slider[0].value == 16
+    click_step(at, loss_charts(at)[0], 5)
+    no_exceptions(at)
+    assert at.slider[0].value == 5
+    assert at.image[0].captions[0] == "step 5 of 16 · octave 1 of 2 at 33 px"
+    assert _marked_steps(figure(loss_charts(at)[0])) == ([5], [5])
+    click_step(at, loss_charts(at)[0], 12)  # the chart drawn at step 5 answers a click too
+    assert at.slider[0].value == 12 and at.image[0].captions[0].startswith("step 12 of 16")
+    at.slider[0].set_value(3).run()  # the slider still moves by itself
+    assert at.image[0].captions[0].startswith("step 3 of 16") and renders.count == 1
     no_exceptions(at)
 
 

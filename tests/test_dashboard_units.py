@@ -155,28 +155,40 @@ def test_an_uploaded_model_is_stored_under_its_content_hash(monkeypatch, tmp_pat
     assert model_upload.short_name(str(first)) == "My_Model_final_.keras" and model_upload.label("vgg16") == "vgg16"
 
 
-def _layers_by_mark(spec: dict) -> dict[str, list[dict]]:
-    """A loss spec's layers: mark type (rules split into octave and step rules) -> that layer's data rows."""
-    found: dict[str, list[dict]] = {}
-    for layer in spec["layer"]:
-        kind = layer["mark"]["type"] + ("/octave" if layer["mark"].get("strokeDash") else "")
-        found.setdefault(kind, []).extend(layer["data"]["values"])
+def _vertical_lines(figure) -> dict[str, list[float]]:
+    """A loss figure's vertical lines by kind: "octave" (dotted) and "step" (solid, the scrubber's)."""
+    found: dict[str, list[float]] = {"octave": [], "step": []}
+    for shape in figure.layout.shapes:
+        found["octave" if shape.line.dash == "dot" else "step"].append(shape.x0)
     return found
 
 
-def test_loss_spec_marks_octaves_and_the_scrubbers_step_on_every_curve():
+def test_loss_figure_marks_octaves_and_the_scrubbers_step_on_every_curve():
     curves = {"noise": np.array([0.5, 1.0, 2.0, 3.0, 4.0, 5.0]), "gray": np.array([0.1, 0.2, 0.3, 0.4])}
-    layers = _layers_by_mark(charts.loss_spec(curves, (0, 2, 4), (27, 33, 40), step=3))
-    assert [(row["run"], row["step"], row["loss"]) for row in layers["line"][:2]] == [("noise", 1, 0.5), ("noise", 2, 1.0)]
-    assert len(layers["line"]) == 10  # every step of both curves
-    assert [row["step"] for row in layers["rule/octave"]] == [2.5, 4.5]  # octaves 2 and 3 start after steps 2 and 4
-    assert [(row["step"], row["label"]) for row in layers["text"]] == [(1.5, "27 px"), (3.5, "33 px"), (5.5, "40 px")]  # centred on steps 1-2, 3-4, 5-6
-    assert layers["rule"] == [{"step": 3}]
-    assert [(row["run"], row["loss"]) for row in layers["point"]] == [("noise", 2.0), ("gray", 0.3)]
+    figure = charts.loss_figure(curves, (0, 2, 4), (27, 33, 40), step=3)
+    noise, gray, marker = figure.data
+    assert (noise.name, list(noise.x), list(noise.y)) == ("noise", [1, 2, 3, 4, 5, 6], [0.5, 1.0, 2.0, 3.0, 4.0, 5.0])
+    assert (gray.name, list(gray.x)) == ("gray", [1, 2, 3, 4])
+    assert _vertical_lines(figure) == {"octave": [2.5, 4.5], "step": [3]}  # octaves 2 and 3 start after steps 2 and 4
+    assert [(note.x, note.text) for note in figure.layout.annotations] == [
+        (1.5, "27 px"), (3.5, "33 px"), (5.5, "40 px")]  # centred on steps 1-2, 3-4, 5-6
+    assert (list(marker.x), list(marker.y)) == ([3, 3], [2.0, 0.3])  # the step, on both curves
+    assert marker.hoverinfo == "skip" and not marker.showlegend  # a click lands on the curves, not on it
+    assert figure.layout.showlegend
 
 
-def test_loss_spec_without_a_step_or_octaves_draws_the_curves_only():
-    spec = charts.loss_spec({"classic": np.array([1.0, 2.0])}, (), ())
-    assert set(_layers_by_mark(spec)) == {"line"}
-    assert spec["layer"][0]["encoding"]["color"]["legend"] is None  # one curve: no legend
-    assert charts.loss_spec({"a": np.ones(3), "b": np.ones(3)}, (), ())["layer"][0]["encoding"]["color"]["legend"]
+def test_loss_figure_hover_shows_step_loss_and_octave_size():
+    figure = charts.loss_figure({"noise": np.array([0.5, 1.0, 2.0, 3.0, 4.0])}, (0, 2, 4), (27, 33, 40))
+    curve = figure.data[0]
+    assert list(curve.customdata) == [27, 27, 33, 33, 40]  # each step's octave size
+    assert all(part in curve.hovertemplate for part in ("step %{x}", "loss %{y:.4g}", "octave %{customdata} px"))
+    assert "markers" in curve.mode  # Plotly selects only traces with markers: a click needs them
+
+
+def test_loss_figure_without_a_step_or_octaves_draws_the_curves_only():
+    figure = charts.loss_figure({"classic": np.array([1.0, 2.0])}, (), ())
+    assert len(figure.data) == 1 and not figure.layout.shapes and not figure.layout.annotations
+    assert not figure.layout.showlegend  # one curve: no legend
+    assert "octave" not in figure.data[0].hovertemplate and figure.data[0].customdata is None
+    assert not charts.loss_figure({"classic": np.array([1.0, 2.0])}, (), (), step=5).layout.shapes  # past the end
+    assert charts.loss_figure({"a": np.ones(3), "b": np.ones(3)}, (), ()).layout.showlegend

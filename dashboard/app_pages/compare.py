@@ -45,19 +45,20 @@ results = {kind: item.result for kind, item in shown.items()}
 
 @st.fragment
 def side_by_side(results: dict[str, Result], columns: int, schedule: RenderSettings) -> None:
-    """One scrubber moves every column to the same step; the chart marks it on every curve. `columns` keeps
-    each picture's width when some runs were stopped before they began; the runs' shared `schedule` places
-    every octave mark, even when the first run was stopped early."""
+    """One scrubber moves every column to the same step; the chart marks it on every curve, and a click on a
+    curve moves the scrubber there. `columns` keeps each picture's width when some runs were stopped before
+    they began; the runs' shared `schedule` places every octave mark, even when the first run was stopped early."""
     st.subheader("Results")
     last = max(views.last_step(result) for result in results.values())
     slots = [column.empty() for column in st.columns(columns)]
-    step = views.step_slider(last, key=f"compare_step_{views.result_key(*(r.settings for r in results.values()))}")
+    slider = f"compare_step_{views.result_key(*(r.settings for r in results.values()))}"
+    step = views.step_slider(last, key=slider)
     for slot, (kind, result) in zip(slots, results.items()):
         slot.image(views.snapshot_at(result, step), width="stretch",
                    caption=f"{STARTS[kind]}: {views.step_caption(result, step)}")
-    spec = charts.loss_spec({STARTS[kind]: result.losses for kind, result in results.items()},
-                            schedule.octave_starts, schedule.octave_sizes, step=step)
-    st.vega_lite_chart(spec, key="compare_losses")
+    figure = charts.loss_figure({STARTS[kind]: result.losses for kind, result in results.items()},
+                                schedule.octave_starts, schedule.octave_sizes, step=step)
+    views.plot_losses(figure, "compare_losses", scrubber=slider)
 
 
 side_by_side(results, len(runs), settings)

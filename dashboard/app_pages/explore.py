@@ -58,13 +58,14 @@ def scrubber(result: Result, key: str) -> None:
     picture, chart = st.columns([2, 3], gap="large")
     with picture:
         slot = st.empty()
-        step = views.step_slider(views.last_step(result), key=f"step_{key}")
+        slider = f"step_{key}"
+        step = views.step_slider(views.last_step(result), key=slider)
         if st.toggle("Play the ascent", key=f"play_{key}", help="An animated GIF of every iteration."):
             slot.image(views.animation_gif(key, result), width="stretch", caption="the ascent, looping")
         else:
             slot.image(views.snapshot_at(result, step), width="stretch", caption=views.step_caption(result, step))
     with chart:
-        views.loss_chart(result, key, step)
+        views.loss_chart(result, key, step, scrubber=slider)
 
 
 def precomputed(shown: renders.Shown, key: str) -> None:

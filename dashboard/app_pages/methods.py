@@ -6,6 +6,7 @@ import streamlit as st
 import charts
 import renders
 import sidebar
+import views
 from featviz_core.results import Quality, Result
 from featviz_core.settings import PRESETS, RenderSettings, preset
 
@@ -105,8 +106,8 @@ for column, (name, result) in zip(st.columns(len(runs)), results.items()):
     stopped = f" · stopped at step {result.steps_run}" if result.cancelled else ""
     column.image(result.image, width="stretch", caption=method_caption(name, result.settings) + dead + stopped)
 
-st.vega_lite_chart(charts.loss_spec({name: result.losses for name, result in results.items()}, (), ()),
-                   key="methods_losses")
+views.plot_losses(charts.loss_figure({name: result.losses for name, result in results.items()}, (), ()),
+                  "methods_losses")
 st.caption("Each curve is the filter's output as its own method sees the image (classic: raw pixels; robust: a "
            "randomly jittered view), so compare their shapes, not their heights: the table below measures every "
            "picture the same way.")
