@@ -5,78 +5,58 @@
 A just-started `streamlit run dashboard/app.py` (TensorFlow not loaded yet) gets, each in a new session:
 a small 28x28 grayscale model (TensorFlow starts here), a VGG16-sized model (56 MB, random weights), and
 the small model again (loaded already: shared by its content hash). Prints each time and the server's peak
-memory (VmHWM). Needs Debian's chromium and Playwright, like the browser tests.
+memory (VmHWM). Needs Debian's chromium and Playwright, like the browser tests (benchmarks/harness/, shared
+with them). The server's log: test-output/bench-upload.log.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import test_browser as browser_helpers  # noqa: E402  (the browser tests' server and model helpers)
+from harness import (OUTPUT, StreamlitServer, grayscale_digits_model, model_uploader, new_page,  # noqa: E402
+                     running_chromium, settle, status_field, vgg16_sized_model)
 
+TIMEOUT_MS = 300_000
 LAYER_LISTED = ("names => { const boxes = document.querySelectorAll(\"[data-testid='stSidebar'] "
                 "[data-testid='stSelectbox'] input\"); return boxes.length > 1 && boxes[0].value === names[0] "
                 "&& boxes[1].value.startsWith(names[1]); }")
 
 
-def vgg16_sized(path: Path) -> Path:
-    import keras
-
-    keras.applications.VGG16(include_top=False, weights=None, input_shape=(None, None, 3)).save(path)
-    return path
-
-
 def upload_seconds(browser, url: str, path: Path, layer: str) -> float:
-    page = browser.new_context(viewport={"width": 1440, "height": 1000}).new_page()
-    page.set_default_timeout(300_000)
+    """Upload `path` in a new session: seconds until the sidebar shows the model and its `layer`."""
+    context, page = new_page(browser, timeout_ms=TIMEOUT_MS)
     page.goto(url)
-    browser_helpers.settle(page)
-    sidebar = page.locator("[data-testid='stSidebar']")
-    sidebar.get_by_text("Your own model (.keras)").click()
+    settle(page)
+    uploader = model_uploader(page)
     began = time.monotonic()
-    sidebar.locator(".st-key-model_upload [data-testid='stFileUploaderDropzoneInput']").set_input_files(str(path))
-    page.wait_for_function(LAYER_LISTED, arg=[f"{path.name} (yours)", layer], timeout=300_000)
+    uploader.set_input_files(str(path))
+    page.wait_for_function(LAYER_LISTED, arg=[f"{path.name} (yours)", layer], timeout=TIMEOUT_MS)
     seconds = time.monotonic() - began
-    page.context.close()
+    context.close()
     return seconds
 
 
 def main() -> None:
-    from playwright.sync_api import sync_playwright
-
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                            epilog=__doc__.split("\n\n", 2)[2],
+                            formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     folder = Path(tempfile.mkdtemp())
-    small = browser_helpers._grayscale_digits_model(folder / "digits.keras")
-    large = vgg16_sized(folder / "vgg16_sized.keras")
-    port = browser_helpers._free_port()
-    env = {key: value for key, value in os.environ.items() if key != "FEATVIZ_MODEL"}
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.port",
-                               str(port), "--server.headless", "true", "--server.fileWatcherType", "none"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        browser_helpers._wait_healthy(url, server)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=browser_helpers.CHROMIUM,
-                                                 args=browser_helpers.CHROMIUM_ARGS)
-            for label, path, layer in (("28x28 gray model, first upload (TensorFlow starts)", small, "digits_conv2"),
-                                       ("VGG16-sized model", large, "block5_conv3"),
-                                       ("28x28 gray model again, new session", small, "digits_conv2")):
-                size = path.stat().st_size / 2**20
-                print(f"{label} ({size:.2f} MB): layers listed after "
-                      f"{upload_seconds(browser, url, path, layer):.1f} s", flush=True)
-        status = Path(f"/proc/{server.pid}/status").read_text().splitlines()
-        print(next(line for line in status if line.startswith("VmHWM")).replace("\t", " "))
-    finally:
-        server.terminate()
+    small = grayscale_digits_model(folder / "digits.keras")
+    large = vgg16_sized_model(folder / "vgg16_sized.keras")
+    with StreamlitServer(OUTPUT / "bench-upload.log") as server, running_chromium() as browser:
+        for label, path, layer in (("28x28 gray model, first upload (TensorFlow starts)", small, "digits_conv2"),
+                                   ("VGG16-sized model", large, "block5_conv3"),
+                                   ("28x28 gray model again, new session", small, "digits_conv2")):
+            size = path.stat().st_size / 2**20
+            print(f"{label} ({size:.2f} MB): layers listed after "
+                  f"{upload_seconds(browser, server.url, path, layer):.1f} s", flush=True)
+        print(f"VmHWM: {status_field(server.pid, 'VmHWM')}")
 
 
 if __name__ == "__main__":

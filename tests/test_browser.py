@@ -1,113 +1,52 @@
 """End to end in a real browser: the real app (offline VGG16) under `streamlit run`, driven by Playwright.
 
-Uses Debian's chromium (no `playwright install`). Screenshots go to test-output/.
+Uses Debian's chromium (no `playwright install`). Screenshots go to test-output/. The server, the browser and
+the page helpers are the harness the benchmarks share (benchmarks/harness/).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
-from pathlib import Path
 from typing import Iterator
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "test-output"
-CHROMIUM = shutil.which("chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
-# A small, fast view: vgg16-offline, 12 steps at 55 -> 80 px, shown at 96 px.
-SMALL = "model=vgg16-offline&layer=block5_conv3&preset=quick&final_size=96&octaves=3&steps_per_octave=4"
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
-MAIN = "[data-testid='stMain']"
+from benchmarks.harness import (CHROMIUM, LOSS_CHART, MAIN, OUTPUT, SMALL, StreamlitServer, click_loss_curve,
+                                grayscale_digits_model, image_zip, launch, model_uploader, new_page, settle,
+                                status_field)
+
 SLOW_MS = 180_000
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None,
-                                reason="Debian's chromium is not installed (apt-get install chromium)")
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(CHROMIUM is None,
+                                 reason="Debian's chromium is not installed (apt-get install chromium)")]
 sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_healthy(url: str, process: subprocess.Popen, seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {process.returncode}; see test-output/streamlit-server.log")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
-                if reply.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise TimeoutError("streamlit did not become healthy")
-
-
-def _record_memory(pid: int) -> None:
-    """Note the server's peak memory (all the browser tests' sessions together) next to the screenshots."""
-    status = Path(f"/proc/{pid}/status")
-    if status.is_file():
-        peak = next((line.split(":")[1].strip() for line in status.read_text().splitlines()
-                     if line.startswith("VmHWM")), "unknown")
-        (OUT / "server-memory.txt").write_text(f"streamlit server peak RSS after the browser tests: {peak}\n")
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    """The real app (FEATVIZ_MODEL unset) on a free local port."""
-    OUT.mkdir(exist_ok=True)
-    port = _free_port()
-    env = {key: value for key, value in os.environ.items() if key != "FEATVIZ_MODEL"}
-    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
-    command = [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.headless", "true",
-               "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-               "--server.fileWatcherType", "none"]
-    with open(OUT / "streamlit-server.log", "w") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            _wait_healthy(url, process)
-            yield url
-            _record_memory(process.pid)
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    """The real app (FEATVIZ_MODEL unset) on a free local port; its peak memory (all the browser tests'
+    sessions together) noted next to the screenshots."""
+    with StreamlitServer(OUTPUT / "streamlit-server.log") as app:
+        yield app.url
+        peak = status_field(app.pid, "VmHWM")
+        if peak is not None:
+            (OUTPUT / "server-memory.txt").write_text(f"streamlit server peak RSS after the browser tests: {peak}\n")
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium = launch(playwright)
         yield chromium
         chromium.close()
 
 
 @pytest.fixture
 def page(browser, server):
-    context = browser.new_context(viewport={"width": 1440, "height": 1000})
-    tab = context.new_page()
-    tab.set_default_timeout(SLOW_MS)
+    context, tab = new_page(browser, timeout_ms=SLOW_MS)
     yield tab
     context.close()
-
-
-def settle(page, pause: float = 0.5) -> None:
-    """Wait until the script has finished its run."""
-    time.sleep(pause)
-    page.wait_for_selector(IDLE, timeout=SLOW_MS)
 
 
 def shot(page, name: str) -> None:
@@ -116,37 +55,12 @@ def shot(page, name: str) -> None:
     height = page.evaluate("document.querySelector(\"[data-testid='stMain']\").scrollHeight")
     page.set_viewport_size({"width": size["width"], "height": min(max(height, size["height"]), 4000)})
     time.sleep(0.5)
-    page.screenshot(path=str(OUT / f"{name}.png"))
+    page.screenshot(path=str(OUTPUT / f"{name}.png"))
     page.set_viewport_size(size)
 
 
 def main_image_src(page) -> str:
     return page.locator(f"{MAIN} [data-testid='stImage'] img").first.get_attribute("src")
-
-
-LOSS_CHART = f"{MAIN} [data-testid='stPlotlyChart']"  # the loss curve (How it works' schedule is one too)
-# Where a step of the first curve is drawn, in page pixels, from Plotly's own axes (gd is the plot's element).
-STEP_POINT_JS = """(gd, step) => {
-  const box = gd.getBoundingClientRect(), xaxis = gd._fullLayout.xaxis, yaxis = gd._fullLayout.yaxis;
-  return {x: box.left + xaxis._offset + xaxis.l2p(step),
-          y: box.top + yaxis._offset + yaxis.l2p(gd.data[0].y[step - 1])};
-}"""
-
-
-def hover_loss_curve(page, step: int) -> tuple[dict, str]:
-    """Hover the loss curve's point at `step`: where it is (page pixels), and the hover text Plotly shows."""
-    point = page.locator(f"{LOSS_CHART} .js-plotly-plot").evaluate(STEP_POINT_JS, step)
-    page.mouse.move(point["x"], point["y"])
-    hover = page.locator(f"{LOSS_CHART} .hoverlayer .hovertext")
-    hover.wait_for()  # Plotly picked the point
-    return point, hover.text_content()  # an SVG text: its lines run together
-
-
-def click_loss_curve(page, step: int) -> str:
-    """Hover, then click, the loss curve's point at `step`; the hover text shown before the click."""
-    point, text = hover_loss_curve(page, step)
-    page.mouse.click(point["x"], point["y"])
-    return text
 
 
 def render_on(page, url: str, button: str, done: str) -> None:
@@ -345,46 +259,11 @@ def test_how_it_works_is_illustrated(page, server):
     shot(page, "browser_how_it_works")
 
 
-def _grayscale_digits_model(path: Path) -> Path:
-    """A small untrained (seeded) 28x28 grayscale model with BatchNorm, saved as a .keras file."""
-    import keras
-
-    keras.utils.set_random_seed(3)
-    model = keras.Sequential([keras.Input((28, 28, 1)),
-                              keras.layers.Conv2D(8, 3, activation="relu", name="digits_conv1"),
-                              keras.layers.BatchNormalization(name="digits_bn"),
-                              keras.layers.Conv2D(8, 3, activation="relu", name="digits_conv2"),
-                              keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(10, name="digits_head")],
-                             name="digits")
-    model.save(path)
-    return path
-
-
-def _image_zip(path: Path) -> Path:
-    """Stripes at four angles, two flat colours and one file that is not an image."""
-    import zipfile
-
-    import numpy as np
-    from featviz_core.imaging import png_bytes
-
-    grid = np.mgrid[0:96, 0:96].astype(float)
-    with zipfile.ZipFile(path, "w") as archive:
-        for angle in (0, 45, 90, 135):
-            direction = np.cos(np.radians(angle)) * grid[1] + np.sin(np.radians(angle)) * grid[0]
-            stripes = ((np.sin(direction / 3) > 0) * 255).astype(np.uint8)
-            archive.writestr(f"stripes_{angle}.png", png_bytes(np.repeat(stripes[..., None], 3, axis=2)))
-        for name, colour in (("black", 0), ("white", 255)):
-            archive.writestr(f"{name}.png", png_bytes(np.full((64, 64, 3), colour, np.uint8)))
-        archive.writestr("notes.png", b"this is not an image")
-    return path
-
-
 def test_upload_a_model_render_it_and_find_examples_in_an_image_zip(page, server, tmp_path):
     page.goto(f"{server}/?{SMALL}&filter=2")
     settle(page)
     sidebar = page.locator("[data-testid='stSidebar']")
-    sidebar.get_by_text("Your own model (.keras)").click()
-    uploader = sidebar.locator(".st-key-model_upload [data-testid='stFileUploaderDropzoneInput']")
+    uploader = model_uploader(page)
     (tmp_path / "notes.keras").write_text("not a model")  # a renamed text file: one line, nothing else breaks
     uploader.set_input_files(str(tmp_path / "notes.keras"))
     sidebar.locator("[data-testid='stAlertContentError']").filter(has_text="notes.keras").wait_for()
@@ -394,7 +273,7 @@ def test_upload_a_model_render_it_and_find_examples_in_an_image_zip(page, server
         "notes.keras is not a readable .keras file (not a zip archive: truncated, or not saved by Keras): "
         "save it again with model.save('name.keras')."]
     assert page.locator(f"{MAIN} [data-testid='stImage']").count() >= 1  # the page still shows its picture
-    uploader.set_input_files(str(_grayscale_digits_model(tmp_path / "digits.keras")))
+    uploader.set_input_files(str(grayscale_digits_model(tmp_path / "digits.keras")))
     sidebar.get_by_text("Grayscale input").wait_for()
     settle(page)
     assert sidebar.locator("[data-testid='stSelectbox'] input").first.input_value() == "digits.keras (yours)"
@@ -409,7 +288,7 @@ def test_upload_a_model_render_it_and_find_examples_in_an_image_zip(page, server
     page.locator(".st-key-examples_source").get_by_text("Your images").click()
     settle(page)
     page.locator(".st-key-examples_upload [data-testid='stFileUploaderDropzoneInput']").set_input_files(
-        str(_image_zip(tmp_path / "shapes.zip")))
+        str(image_zip(tmp_path / "shapes.zip")))
     page.locator(MAIN).get_by_text("6 images from shapes.zip · 1 skipped").wait_for()
     page.locator(MAIN).get_by_role("button", name="Find examples").click()
     page.locator(MAIN).get_by_text("Where they come from").wait_for()
