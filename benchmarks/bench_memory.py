@@ -25,13 +25,12 @@ import json, sys, time
 from featviz_core import memory
 getattr(memory, "tune_heap", lambda: None)()  # first, as the featviz command does (older revisions: on import or never)
 from featviz_core import load_model, preset, render
-from featviz_core.memory import rss_mb, peak_rss_mb
+from featviz_core.memory import peak_rss_mb, reset_peak, rss_mb
 model_name, layer, filters = sys.argv[1], sys.argv[2], [int(f) for f in sys.argv[3].split(",")]
 model = load_model(model_name)
 rows = {"model_loaded_mb": rss_mb(), "renders": []}
 for index in filters:
-    with open("/proc/self/clear_refs", "w") as clear:
-        clear.write("5")  # resets VmHWM to the current RSS
+    reset_peak()  # VmHWM restarts from the current RSS
     start_mb, started = rss_mb(), time.perf_counter()
     result = render(preset("robust", model=model_name, layer=layer, filter=index), model)
     rows["renders"].append({"filter": index, "seconds": time.perf_counter() - started, "start_mb": start_mb,

@@ -20,7 +20,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from harness import (OUTPUT, StreamlitServer, grayscale_digits_model, model_uploader, new_page,  # noqa: E402
-                     running_chromium, settle, status_field, vgg16_sized_model)
+                     running_chromium, settle, vgg16_sized_model)
 
 TIMEOUT_MS = 300_000
 LAYER_LISTED = ("names => { const boxes = document.querySelectorAll(\"[data-testid='stSidebar'] "
@@ -56,7 +56,7 @@ def main() -> None:
             size = path.stat().st_size / 2**20
             print(f"{label} ({size:.2f} MB): layers listed after "
                   f"{upload_seconds(browser, server.url, path, layer):.1f} s", flush=True)
-        print(f"VmHWM: {status_field(server.pid, 'VmHWM')}")
+        print(f"server peak RSS (VmHWM): {server.hwm():.0f} MB")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Process memory: current and peak resident size from /proc, and giving freed heap back to the OS.
+"""Process memory: current and peak resident size from /proc (this process or another), and giving freed heap back to the OS.
 
 TensorFlow frees a render's activations into glibc's heap, which keeps much of it mapped; trimming
 the heap after a render brings the resident size back near its level before the render. Its many
@@ -18,13 +18,13 @@ import functools
 from pathlib import Path
 from typing import Callable
 
-STATUS = Path("/proc/self/status")
+PROC = Path("/proc")
 
 
-def _status_mb(field: str) -> float | None:
-    """A `kB` field of /proc/self/status in MB, or None where /proc is missing."""
+def _status_mb(field: str, pid: int | str) -> float | None:
+    """A `kB` field of /proc/PID/status in MB, or None where /proc is missing or the process is gone."""
     try:
-        text = STATUS.read_text()
+        text = (PROC / str(pid) / "status").read_text()
     except OSError:
         return None
     for line in text.splitlines():
@@ -33,14 +33,23 @@ def _status_mb(field: str) -> float | None:
     return None
 
 
-def rss_mb() -> float | None:
-    """Resident set size now (VmRSS), in MB."""
-    return _status_mb("VmRSS")
+def rss_mb(pid: int | str = "self") -> float | None:
+    """Resident set size now (VmRSS) of this process or of `pid`, in MB."""
+    return _status_mb("VmRSS", pid)
 
 
-def peak_rss_mb() -> float | None:
-    """Highest resident set size of this process so far (VmHWM), in MB."""
-    return _status_mb("VmHWM")
+def peak_rss_mb(pid: int | str = "self") -> float | None:
+    """Highest resident set size so far (VmHWM) of this process or of `pid`, in MB."""
+    return _status_mb("VmHWM", pid)
+
+
+def reset_peak(pid: int | str = "self") -> bool:
+    """Restart the peak (VmHWM) from the current RSS (/proc/PID/clear_refs); False where that is not allowed."""
+    try:
+        (PROC / str(pid) / "clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
 
 
 M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter numbers

@@ -12,8 +12,8 @@ from typing import Iterator
 import pytest
 
 from benchmarks.harness import (CHROMIUM, LOSS_CHART, MAIN, OUTPUT, SMALL, StreamlitServer, click_loss_curve,
-                                grayscale_digits_model, image_zip, launch, model_uploader, new_page, settle,
-                                status_field)
+                                grayscale_digits_model, image_zip, launch, model_uploader, new_page, settle)
+from featviz_core.memory import peak_rss_mb
 
 SLOW_MS = 180_000
 
@@ -29,9 +29,9 @@ def server() -> Iterator[str]:
     sessions together) noted next to the screenshots."""
     with StreamlitServer(OUTPUT / "streamlit-server.log") as app:
         yield app.url
-        peak = status_field(app.pid, "VmHWM")
+        peak = peak_rss_mb(app.pid)
         if peak is not None:
-            (OUTPUT / "server-memory.txt").write_text(f"streamlit server peak RSS after the browser tests: {peak}\n")
+            (OUTPUT / "server-memory.txt").write_text(f"streamlit server peak RSS after the browser tests: {peak:.0f} MB\n")
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,8 @@ import threading
 import time
 from pathlib import Path
 
-from harness import ROOT, app_env, proc_mb
+from featviz_core.memory import peak_rss_mb
+from harness import ROOT, app_env
 
 from .common import MODEL, NOW
 
@@ -26,7 +27,7 @@ def timed_command(command: list[str]) -> tuple[float, float, int, str]:
     reader = threading.Thread(target=lambda: output.extend(process.stdout), daemon=True)
     reader.start()
     while process.poll() is None:
-        peak = max(peak, proc_mb(process.pid, "VmHWM") if process.poll() is None else 0.0)
+        peak = max(peak, (peak_rss_mb(process.pid) or 0.0) if process.poll() is None else 0.0)
         time.sleep(0.1)
     seconds = time.perf_counter() - began
     reader.join(timeout=5)

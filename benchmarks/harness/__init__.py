@@ -3,7 +3,7 @@ watched, and driven by Debian's chromium through Playwright.
 
 Modules, one job each:
 
-- `procfs`: a process's memory (VmRSS, VmHWM) and whether TensorFlow is mapped into it, read from /proc.
+- `procfs`: whether TensorFlow is mapped into a process, read from /proc (memory figures: `featviz_core.memory`).
 - `server`: `streamlit run dashboard/app.py` on a free local port (`StreamlitServer`): environment, log file,
   waiting until it answers, stopping it.
 - `watchdog`: `MemoryWatchdog`, a thread that stops a server past a memory limit, with per-step peaks.
@@ -24,7 +24,7 @@ from .app_page import (IDLE, LOSS_CHART, MAIN, SMALL, click_loss_curve, hover_lo
                        settle)
 from .app_state import POLL_S, STATE_JS, ViewFailed, failure, follow, live_done, precomputed
 from .browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, launch, new_page, running_chromium
-from .procfs import proc_mb, reset_peak, status_field, tensorflow_loaded
+from .procfs import tensorflow_loaded
 from .server import OUTPUT, ROOT, StreamlitServer, app_env, free_port, wait_healthy
 from .uploads import grayscale_digits_model, image_zip, vgg16_sized_model
 from .watchdog import MemoryWatchdog, WatchdogTripped
@@ -33,6 +33,6 @@ __all__ = [
     "CHROMIUM", "CHROMIUM_ARGS", "IDLE", "LOSS_CHART", "MAIN", "OUTPUT", "POLL_S", "ROOT", "SMALL", "STATE_JS",
     "VIEWPORT", "MemoryWatchdog", "StreamlitServer", "ViewFailed", "WatchdogTripped", "app_env",
     "click_loss_curve", "failure", "follow", "free_port", "grayscale_digits_model", "hover_loss_curve",
-    "image_zip", "launch", "live_done", "model_uploader", "new_page", "precomputed", "proc_mb", "reset_peak",
-    "running_chromium", "settle", "status_field", "tensorflow_loaded", "vgg16_sized_model", "wait_healthy",
+    "image_zip", "launch", "live_done", "model_uploader", "new_page", "precomputed",
+    "running_chromium", "settle", "tensorflow_loaded", "vgg16_sized_model", "wait_healthy",
 ]

@@ -13,7 +13,9 @@ import urllib.request
 from pathlib import Path
 from typing import IO
 
-from .procfs import proc_mb, tensorflow_loaded
+from featviz_core.memory import peak_rss_mb, rss_mb
+
+from .procfs import tensorflow_loaded
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository (benchmarks/harness/server.py)
 OUTPUT = ROOT / "test-output"  # logs and screenshots (git ignores it)
@@ -129,11 +131,11 @@ class StreamlitServer:
 
     def rss(self) -> float:
         """Resident memory now, MB (nan once stopped)."""
-        return proc_mb(self.pid, "VmRSS")
+        return rss_mb(self.pid) or float("nan")
 
     def hwm(self) -> float:
         """Peak resident memory (VmHWM), MB (nan once stopped)."""
-        return proc_mb(self.pid, "VmHWM")
+        return peak_rss_mb(self.pid) or float("nan")
 
     def tensorflow(self) -> bool:
         """Whether TensorFlow got into the server."""

@@ -8,7 +8,7 @@ import signal
 import threading
 from typing import Callable
 
-from .procfs import proc_mb, reset_peak
+from featviz_core.memory import peak_rss_mb, reset_peak
 
 
 class WatchdogTripped(RuntimeError):
@@ -42,8 +42,8 @@ class MemoryWatchdog:
 
     def _watch(self) -> None:
         while not self._stop.wait(self.interval_s):
-            peak = proc_mb(self.pid, "VmHWM")
-            if peak != peak:  # gone
+            peak = peak_rss_mb(self.pid)
+            if peak is None:  # gone
                 return
             self.peak_mb = max(self.peak_mb, peak)
             if peak > self.limit_mb:
@@ -58,13 +58,13 @@ class MemoryWatchdog:
     def step(self, doing: str) -> None:
         """A new step begins: say what it is (for the note) and restart the kernel's peak (VmHWM) from now."""
         self.doing = doing
-        self.peak_mb = max(self.peak_mb, proc_mb(self.pid, "VmHWM"))
+        self.peak_mb = max(self.peak_mb, peak_rss_mb(self.pid) or 0.0)
         if not reset_peak(self.pid):
             self.step_peaks = False
 
     def step_peak_mb(self) -> float:
         """The peak RSS since the step began (since the start where VmHWM cannot be reset: `step_peaks`)."""
-        peak = proc_mb(self.pid, "VmHWM")
+        peak = peak_rss_mb(self.pid) or float("nan")
         self.peak_mb = max(self.peak_mb, peak)
         return peak
 
