@@ -5,8 +5,9 @@ preprocessing, image set key). Both are bounded; a layer's result is small (indi
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from typing import TYPE_CHECKING, Callable, Hashable, TypeVar
+
+from cachetools import LRUCache
 
 if TYPE_CHECKING:
     from featviz_core.examples import LayerExamples
@@ -19,21 +20,20 @@ T = TypeVar("T")
 
 
 class _Bounded:
-    """A small LRU map whose values are built once per key (one build at a time)."""
+    """A small LRU cache whose values are built once per key (one build at a time)."""
 
     def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: OrderedDict[Hashable, object] = OrderedDict()
-        self._lock = threading.Lock()  # guards the map, held briefly
+        self._items: LRUCache[Hashable, object] = LRUCache(size)
+        self._lock = threading.Lock()  # guards the cache (cachetools' are not thread-safe), held briefly
         self._building = threading.Lock()  # one build at a time
 
     def find(self, key: Hashable) -> object | None:
+        """The value of `key` (now the most recently used), or None."""
         with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
             return self._items.get(key)
 
     def get(self, key: Hashable, build: Callable[[], T]) -> T:
+        """The value of `key`, built by `build()` when it is not kept."""
         found = self.find(key)
         if found is not None:
             return found  # type: ignore[return-value]
@@ -44,8 +44,6 @@ class _Bounded:
             value = build()
             with self._lock:
                 self._items[key] = value
-                while len(self._items) > self.size:
-                    self._items.popitem(last=False)
             return value
 
 

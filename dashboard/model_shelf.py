@@ -6,8 +6,9 @@ Nothing here imports TensorFlow until a model is first asked for: browsing the a
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from typing import TYPE_CHECKING
+
+from cachetools import LRUCache
 
 if TYPE_CHECKING:
     from featviz_core.models import LoadedModel
@@ -25,11 +26,10 @@ class ModelShelf:
     """
 
     def __init__(self, size: int = MAX_MODELS) -> None:
-        self.size = size
-        self._models: OrderedDict[str, LoadedModel] = OrderedDict()
+        self._models: LRUCache[str, LoadedModel] = LRUCache(size)
         self._meters: dict[tuple[str, str, str], QualityMeter] = {}
         self._builds: dict[str, threading.Lock] = {}
-        self._lock = threading.Lock()  # guards the maps, never held during a load
+        self._lock = threading.Lock()  # guards the maps (cachetools' are not thread-safe), never held during a load
 
     def loaded(self, name: str) -> bool:
         """True when `name` is on the shelf (no wait to use it)."""
@@ -38,10 +38,7 @@ class ModelShelf:
 
     def _on_shelf(self, name: str) -> "LoadedModel | None":
         with self._lock:
-            if name in self._models:
-                self._models.move_to_end(name)
-                return self._models[name]
-            return None
+            return self._models.get(name)
 
     def get(self, name: str) -> "LoadedModel":
         """The loaded model; raises featviz_core's ModelLoadError with a one-line reason."""
@@ -58,11 +55,9 @@ class ModelShelf:
 
             loaded = load_model(name)
             with self._lock:
-                self._models[name] = loaded
+                self._models[name] = loaded  # the least recently used model goes when the shelf is full
                 self._builds.pop(name, None)
-                while len(self._models) > self.size:
-                    gone, _ = self._models.popitem(last=False)
-                    self._meters = {key: meter for key, meter in self._meters.items() if key[0] != gone}
+                self._meters = {key: meter for key, meter in self._meters.items() if key[0] in self._models}
             return loaded
 
     def meter(self, name: str, layer: str, preprocessing: str = "model") -> "QualityMeter":

@@ -13,7 +13,6 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Hashable, Mapping, Sequence, TypeVar
 
-import numpy as np
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
@@ -22,7 +21,7 @@ import model_upload
 import server
 from featviz_core.atlas import AtlasEntry
 from featviz_core.catalog import ModelLoadError
-from featviz_core.results import Quality, Result, Snapshot
+from featviz_core.results import Quality, Result
 from featviz_core.settings import RenderSettings
 from render_queue import Job
 
@@ -40,7 +39,8 @@ _STOPPED = "_renders_stopped"
 
 @dataclass(frozen=True)
 class Shown:
-    """A picture to show: a render's result, and the atlas entry when it was precomputed."""
+    """A picture to show: a render's result, and the atlas entry when it was precomputed (then the result's
+    picture is decoded only when a page asks for its pixels: tiles and Explore send the stored file as it is)."""
 
     result: Result
     entry: AtlasEntry | None = None
@@ -50,23 +50,13 @@ class Shown:
         return self.entry is not None
 
 
-def atlas_result(entry: AtlasEntry, settings: RenderSettings) -> Result:
-    """An atlas entry as a Result: its stored picture, its loss curve and one snapshot (no scrubber)."""
-    image = entry.image()
-    return Result(settings=settings, image=image, losses=np.asarray(entry.losses, dtype=np.float32),
-                  octave_sizes=entry.octave_sizes, octave_starts=entry.octave_starts,
-                  snapshots=(Snapshot(entry.steps_run, image),), final_activation=entry.final_activation,
-                  dead=entry.dead, cancelled=False, seconds=entry.seconds, device=entry.device,
-                  rescue_steps=entry.rescue_steps, photo_peak=entry.photo_peak)
-
-
 def lookup(settings: RenderSettings, live_only: bool = False) -> Shown | None:
     """The picture for these settings that exists now: a live render in the store, else the atlas'."""
     stored = server.store().finished(settings)
     if stored is not None:
         return Shown(stored)
     entry = None if live_only else server.atlas_entry(settings)
-    return Shown(atlas_result(entry, settings), entry) if entry is not None else None
+    return Shown(entry.result(settings), entry) if entry is not None else None
 
 
 def render_cost(settings: RenderSettings, filters: int = 1) -> float:

@@ -23,8 +23,9 @@ import renders
 import server
 import sidebar_state as state
 from featviz_core import catalog
-from featviz_core.atlas import Atlas, AtlasLayer
+from featviz_core.atlas import Atlas
 from featviz_core.catalog import ModelLoadError
+from featviz_core.layers import LayerInfo
 from featviz_core.settings import PRESETS, RenderSettings, SettingsError, fit_to_model_input
 from sidebar_state import CUSTOM, field_key, request  # noqa: F401  (pages ask the sidebar through here)
 
@@ -53,7 +54,7 @@ class ModelInfo:
 
     name: str
     description: str
-    layers: tuple[AtlasLayer, ...]
+    layers: tuple[LayerInfo, ...]
     atlas: Atlas | None = None
     input_size: tuple[int, int] | None = None  # a model that takes one image size only
     channels: int = 3
@@ -65,7 +66,7 @@ class Selection:
 
     settings: RenderSettings | None = None
     model: ModelInfo | None = None
-    layer: AtlasLayer | None = None
+    layer: LayerInfo | None = None
     problem: str | None = None
 
 
@@ -104,8 +105,7 @@ def model_info(name: str) -> ModelInfo:
     if atlas is not None:
         return ModelInfo(name, atlas.model_description, atlas.layers, atlas)
     loaded = renders.load_in_line(name, st.container())
-    layers = tuple(AtlasLayer(info.name, info.filters, info.kind, info.block) for info in loaded.layers)
-    return ModelInfo(name, loaded.description, layers, input_size=loaded.input_size, channels=loaded.channels)
+    return ModelInfo(name, loaded.description, loaded.layers, input_size=loaded.input_size, channels=loaded.channels)
 
 
 def _load_model() -> ModelInfo | None:
@@ -161,20 +161,20 @@ def _model_control(loaded: ModelInfo) -> None:
 
 # --- layer and filter -----------------------------------------------------------------------------------
 
-def default_layer(layers: tuple[AtlasLayer, ...]) -> AtlasLayer:
+def default_layer(layers: tuple[LayerInfo, ...]) -> LayerInfo:
     """block5_conv3 when the model has it (the classic choice), else its last conv layer."""
     by_name = {info.name: info for info in layers}
     convs = [info for info in layers if info.kind != "Dense"] or list(layers)
     return by_name.get(PREFERRED_LAYER, convs[-1])
 
 
-def layer_label(info: AtlasLayer) -> str:
+def layer_label(info: LayerInfo) -> str:
     """e.g. 'block5_conv3 · 512 filters' (the name starts with its block, so the list reads by block)."""
     unit = "classes" if info.kind == "Dense" else "filters"
     return f"{info.name} · {info.filters} {unit}"
 
 
-def _layer_control(loaded: ModelInfo) -> AtlasLayer:
+def _layer_control(loaded: ModelInfo) -> LayerInfo:
     layers = loaded.layers
     by_name = {info.name: info for info in layers}
     wanted = st.session_state.get("layer")
@@ -198,7 +198,7 @@ def _random_filter(count: int) -> None:
     st.session_state["filter"] = random.randrange(count)
 
 
-def _filter_control(layer: AtlasLayer) -> None:
+def _filter_control(layer: LayerInfo) -> None:
     if st.session_state.get(_LAST_LAYER, layer.name) != layer.name:
         st.session_state["filter"] = min(int(st.session_state.get("filter", 0)), layer.filters - 1)
     st.session_state[_LAST_LAYER] = layer.name
@@ -216,7 +216,7 @@ def _filter_control(layer: AtlasLayer) -> None:
 Problems = dict[str, list[str]]  # field (or "filter", "layer", "general") -> its messages
 
 
-def _validate(loaded: ModelInfo, layer: AtlasLayer) -> tuple[RenderSettings | None, Problems]:
+def _validate(loaded: ModelInfo, layer: LayerInfo) -> tuple[RenderSettings | None, Problems]:
     """The sidebar's settings, or every problem with them by the field it is about."""
     try:
         settings = RenderSettings(model=loaded.name, layer=layer.name, filter=int(st.session_state["filter"]),

@@ -7,8 +7,9 @@ Shared by every session (it lives in `server.py`), least recently used first out
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from typing import Hashable
+
+from cachetools import LRUCache
 
 from featviz_core.results import Result
 from featviz_core.settings import RenderSettings
@@ -25,14 +26,16 @@ class ResultStore:
     """Results by key, LRU, at most `max_bytes` in all (a single result larger than that is not kept)."""
 
     def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
-        self.max_bytes = max_bytes
-        self._items: OrderedDict[Hashable, tuple[Result, int]] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
+        self._items: LRUCache[Hashable, Result] = LRUCache(max_bytes, getsizeof=result_bytes)
+        self._lock = threading.Lock()  # cachetools' caches are not thread-safe
+
+    @property
+    def max_bytes(self) -> int:
+        return int(self._items.maxsize)
 
     @property
     def nbytes(self) -> int:
-        return self._bytes
+        return int(self._items.currsize)
 
     def __len__(self) -> int:
         return len(self._items)
@@ -55,33 +58,20 @@ class ResultStore:
 
     def _get(self, key: Hashable) -> Result | None:
         with self._lock:
-            item = self._items.get(key)
-            if item is None:
-                return None
-            self._items.move_to_end(key)
-            return item[0]
+            return self._items.get(key)
 
     def _put(self, key: Hashable, result: Result) -> None:
-        size = result_bytes(result)
         with self._lock:
-            old = self._items.pop(key, None)
-            if old is not None:
-                self._bytes -= old[1]
-            if size > self.max_bytes:
-                return
-            self._items[key] = (result, size)
-            self._bytes += size
-            while self._bytes > self.max_bytes:
-                _, (_, dropped) = self._items.popitem(last=False)
-                self._bytes -= dropped
+            self._items.pop(key, None)  # a newer result of the same key replaces it, even one too large to keep
+            if result_bytes(result) <= self._items.maxsize:
+                self._items[key] = result
 
 
 class FigureStore:
     """Measured quality figures by (settings, steps run): small, so bounded by count."""
 
     def __init__(self, size: int = 512) -> None:
-        self._items: OrderedDict[Hashable, object] = OrderedDict()
-        self._size = size
+        self._items: LRUCache[Hashable, object] = LRUCache(size)
         self._lock = threading.Lock()
 
     def get(self, key: Hashable) -> object | None:
@@ -91,6 +81,3 @@ class FigureStore:
     def put(self, key: Hashable, figures: object) -> None:
         with self._lock:
             self._items[key] = figures
-            self._items.move_to_end(key)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)

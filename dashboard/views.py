@@ -79,6 +79,12 @@ def result_key(settings: RenderSettings, *extra: object) -> str:
     return f"{abs(hash((settings, *extra))):x}"
 
 
+def data_url(data: bytes, mime: str) -> str:
+    """A file's bytes as a data: URL. st.image shows one as it is; a file path or bytes it decodes on the server
+    and sends again as JPEG or PNG."""
+    return f"data:{mime};base64,{base64.b64encode(data).decode()}"
+
+
 def instant_picture(image: bytes, mime: str, size: tuple[int, int], alt: str, caption: str) -> None:
     """An image file's bytes, shown as soon as the page's title is: inside a markdown image, filling its column.
 
@@ -89,11 +95,10 @@ def instant_picture(image: bytes, mime: str, size: tuple[int, int], alt: str, ca
     with width="stretch".
     """
     height, width = size
-    inner = base64.b64encode(image).decode()
     svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{INSTANT_WIDTH}" '
            f'height="{round(INSTANT_WIDTH * height / width)}" viewBox="0 0 {width} {height}">'
-           f'<image href="data:{mime};base64,{inner}" width="{width}" height="{height}"/></svg>')
-    st.markdown(f"![{alt}](data:image/svg+xml;base64,{base64.b64encode(svg.encode()).decode()})")
+           f'<image href="{data_url(image, mime)}" width="{width}" height="{height}"/></svg>')
+    st.markdown(f"![{alt}]({data_url(svg.encode(), 'image/svg+xml')})")
     st.caption(caption)
 
 
@@ -178,9 +183,9 @@ def file_stem(settings: RenderSettings) -> str:
 
 def _png_label(shown: renders.Shown) -> tuple[str, str | None]:
     """The PNG button's label and help: an atlas picture's PNG is the stored small, lossy picture, and says so."""
-    if not shown.precomputed:
+    if shown.entry is None:
         return "PNG", None
-    width = shown.result.image.shape[1]
+    width = shown.entry.image_size  # (the picture itself is decoded only when the PNG is asked for)
     return (f"PNG (atlas, {width} px)", f"The atlas keeps this picture at {width} px, as a lossy WebP: this PNG is "
             f"made from it. **Render live** for the full-size picture ({shown.result.settings.final_size} px).")
 

@@ -16,7 +16,7 @@ __version__ = "0.5.0"
 _EXPORTS = {
     "Atlas": "atlas", "AtlasError": "atlas", "find_atlases": "atlas", "open_atlas": "atlas",
     "Progress": "results", "Result": "results", "Snapshot": "results", "render": "ascent", "render_batch": "ascent",
-    "LayerInfo": "models", "LoadedModel": "models", "ModelLoadError": "models", "describe": "models",
+    "LayerInfo": "layers", "LoadedModel": "models", "ModelLoadError": "models", "describe": "models",
     "list_layers": "models", "load_model": "models", "model_names": "models",
     "PRESETS": "settings", "RenderSettings": "settings", "SettingsError": "settings", "preset": "settings",
     "Objective": "objective_text", "parse_objective": "objective_text",

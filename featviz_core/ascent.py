@@ -13,12 +13,12 @@ import functools
 import threading
 import time
 import weakref
-from collections import OrderedDict
 from dataclasses import replace
 from typing import Callable, Sequence
 
 import numpy as np
 import tensorflow as tf
+from cachetools import LRUCache
 
 from . import imaging, objectives
 from .devices import device_name
@@ -138,9 +138,9 @@ def cached_model(name: str) -> LoadedModel:
 
 
 STEPS_PER_MODEL = 4  # compiled steps kept per model, least recently used dropped first
-StepCache = OrderedDict[tuple[str, Method], AscentStep]
+StepCache = LRUCache[tuple[str, Method], AscentStep]
 _steps: weakref.WeakKeyDictionary[LoadedModel, StepCache] = weakref.WeakKeyDictionary()
-_steps_lock = threading.Lock()
+_steps_lock = threading.Lock()  # guards the caches (cachetools' are not thread-safe)
 
 
 def ascent_step(loaded: LoadedModel, layer: str, method: Method = Method()) -> AscentStep:
@@ -148,13 +148,11 @@ def ascent_step(loaded: LoadedModel, layer: str, method: Method = Method()) -> A
     few most recent steps, and they go (with their copies of the network) when the model goes."""
     key = (layer, method)
     with _steps_lock:
-        steps = _steps.setdefault(loaded, OrderedDict())
-        if key not in steps:
-            steps[key] = AscentStep(loaded, layer, method)
-        steps.move_to_end(key)
-        while len(steps) > STEPS_PER_MODEL:
-            steps.popitem(last=False)
-        return steps[key]
+        steps = _steps.setdefault(loaded, LRUCache(STEPS_PER_MODEL))
+        step = steps.get(key)
+        if step is None:
+            step = steps[key] = AscentStep(loaded, layer, method)
+        return step
 
 
 BATCH_PIXEL_BUDGET = 150_000  # about 400 MB of activations and gradients for VGG16 (measured on CPU)

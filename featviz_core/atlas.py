@@ -23,6 +23,8 @@ import numpy as np
 from PIL import Image
 
 from . import __version__
+from .layers import LayerInfo
+from .results import Result, Snapshot
 from .settings import RenderSettings, upgrade_legacy_settings
 
 FORMAT = "featviz-atlas/1"
@@ -43,22 +45,13 @@ class AtlasError(ValueError):
 
 
 @dataclass(frozen=True)
-class AtlasLayer:
-    """One conv layer of the atlas' model (rendered or not)."""
-
-    name: str
-    filters: int
-    kind: str
-    block: str
-
-
-@dataclass(frozen=True)
 class AtlasEntry:
     """One rendered filter: where its picture is and what its render measured."""
 
     layer: str
     filter: int
     image_path: Path
+    image_size: int  # the picture's side in pixels (the atlas' image size), known without reading the file
     losses: tuple[float, ...]
     octave_starts: tuple[int, ...]
     octave_sizes: tuple[int, ...]
@@ -80,9 +73,19 @@ class AtlasEntry:
         return self.image_path.read_bytes()
 
     def image(self) -> np.ndarray:
-        """The picture as a uint8 RGB array."""
+        """The picture as a uint8 RGB array (decoded from its file on every call)."""
         with Image.open(self.image_path) as picture:
             return np.asarray(picture.convert("RGB"))
+
+    def result(self, settings: RenderSettings) -> Result:
+        """This entry as a Result of `settings` (the atlas' own for its filter): its loss curve and one snapshot
+        (no scrubber), and its picture decoded from the file only when something asks for its pixels, once."""
+        picture = functools.cache(self.image)  # the result's picture and its snapshot's: one decode
+        return Result(settings=settings, image=picture, losses=np.asarray(self.losses, dtype=np.float32),
+                      octave_sizes=self.octave_sizes, octave_starts=self.octave_starts,
+                      snapshots=(Snapshot(self.steps_run, picture),), final_activation=self.final_activation,
+                      dead=self.dead, cancelled=False, seconds=self.seconds, device=self.device,
+                      rescue_steps=self.rescue_steps, photo_peak=self.photo_peak)
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,7 @@ class Atlas:
     preset: str
     settings: dict[str, Any] = field(hash=False)  # RenderSettings fields shared by every entry
     image_size: int
-    layers: tuple[AtlasLayer, ...]
+    layers: tuple[LayerInfo, ...]  # the model's conv layers (rendered or not)
     items: tuple[tuple[tuple[str, int], AtlasEntry], ...] = field(repr=False)  # ((layer, filter), entry), sorted
     image_format: str = IMAGE_FORMAT
 
@@ -122,7 +125,7 @@ class Atlas:
         """The rendered filters of a layer, sorted."""
         return sorted(index for (name, index) in self._by_key if name == layer)
 
-    def layer(self, name: str) -> AtlasLayer | None:
+    def layer(self, name: str) -> LayerInfo | None:
         return next((info for info in self.layers if info.name == name), None)
 
     def settings_for(self, layer: str, filter: int) -> RenderSettings:
@@ -296,14 +299,14 @@ def _open_cached(root: Path, mtime_ns: int, size: int) -> Atlas:
 def _atlas_from_index(root: Path, index: dict[str, Any]) -> Atlas:
     path = root / INDEX
     try:
-        layers = tuple(AtlasLayer(str(item["name"]), int(item["filters"]), str(item["kind"]), str(item["block"]))
-                       for item in index["layers"])
+        layers = tuple(LayerInfo.from_json(item) for item in index["layers"])
         settings = dict(index["settings"])
+        image_size = int(index["image_size"])
         RenderSettings(**settings, model=str(index["model"]), layer="any", filter=0)  # they must be valid
         items = []
         for layer, filters in index["entries"].items():
             for key, data in filters.items():
-                items.append(((str(layer), int(key)), _entry(root, str(layer), int(key), data)))
+                items.append(((str(layer), int(key)), _entry(root, str(layer), int(key), image_size, data)))
     except (KeyError, TypeError, ValueError) as error:
         detail = f"missing {error}" if isinstance(error, KeyError) else str(error).splitlines()[0]
         made_by = index.get("featviz_version")
@@ -314,17 +317,17 @@ def _atlas_from_index(root: Path, index: dict[str, Any]) -> Atlas:
     items.sort(key=lambda item: (order.get(item[0][0], len(order)), item[0][0], item[0][1]))
     return Atlas(root=root, model=str(index["model"]), model_description=str(index["model_description"]),
                  weights_sha256=str(index["weights_sha256"]), featviz_version=str(index["featviz_version"]),
-                 preset=str(index["preset"]), settings=settings, image_size=int(index["image_size"]),
+                 preset=str(index["preset"]), settings=settings, image_size=image_size,
                  layers=layers, items=tuple(items), image_format=str(index["image_format"]))
 
 
-def _entry(root: Path, layer: str, filter: int, data: Mapping[str, Any]) -> AtlasEntry:
+def _entry(root: Path, layer: str, filter: int, image_size: int, data: Mapping[str, Any]) -> AtlasEntry:
     image_path = root / data["image"]
     if not image_path.is_file():
         raise AtlasError(f"{root} is damaged: {INDEX} lists {data['image']} but the file is missing; "
                          f"rerun the same `featviz atlas` command to render it again")
     return AtlasEntry(
-        layer=layer, filter=filter, image_path=image_path,
+        layer=layer, filter=filter, image_path=image_path, image_size=image_size,
         losses=tuple(float(value) for value in data["losses"]),
         octave_starts=tuple(int(value) for value in data["octave_starts"]),
         octave_sizes=tuple(int(value) for value in data["octave_sizes"]),

@@ -23,6 +23,7 @@ from . import __version__
 from .atlas import (FORMAT, IMAGE_FORMAT, INDEX, AtlasError, entry_to_json, identity_difference, image_name,
                     iter_entries_json, merge, open_atlas, read_index, settings_to_json, write_bytes_atomic,
                     write_image_atomic, write_index_atomic)
+from .layers import LayerInfo
 from .settings import DEFAULT_PRESET, RenderSettings, matching_preset, preset
 
 if TYPE_CHECKING:
@@ -122,12 +123,12 @@ def _present(root: Path, index: Mapping[str, Any]) -> set[tuple[str, int]]:
 
 # --- the plan -------------------------------------------------------------------------------
 
-def plan(layers: str | Sequence[str], filters: Iterable[int] | None, model_layers: Sequence[Any],
+def plan(layers: str | Sequence[str], filters: Iterable[int] | None, model_layers: Sequence[LayerInfo],
          shard: tuple[int, int] = (1, 1), batch: int = PLAN_CHUNK) -> list[tuple[str, list[int]]]:
     """Work units (layer, filters) in breadth-first order, for shard K of N (1-based).
 
     `layers` is "all" (every conv layer) or a list of names; `filters` the wanted indices (None: all),
-    clipped to each layer's count. `model_layers` are records with .name, .filters and .kind. Units
+    clipped to each layer's count. `model_layers` are the model's layers. Units
     are chunks of `batch` filters taken round-robin over the layers; shard K takes units K-1, K-1+N, ...
     """
     part, parts = check_shard(shard)
@@ -175,8 +176,7 @@ def _new_index(loaded: "LoadedModel", settings: RenderSettings, image_size: int,
         "weights_sha256": sha, "featviz_version": __version__, "preset": matching_preset(settings) or "custom",
         "settings": settings_to_json(settings, per_filter=False), "image_size": image_size,
         "image_format": IMAGE_FORMAT,
-        "layers": [{"name": info.name, "filters": info.filters, "kind": info.kind, "block": info.block}
-                   for info in loaded.layers if info.kind != "Dense"],
+        "layers": [info.to_json() for info in loaded.layers if info.kind != "Dense"],
         "entries": {},
     }
 
@@ -201,7 +201,7 @@ def build_atlas(out: Path | str, model_name: str, layers: str | Sequence[str] = 
     loaded = None
     if index is not None:
         _check_same_atlas(out, index, wanted)
-        model_layers = [_LayerRecord(**layer) for layer in index["layers"]]
+        model_layers = [LayerInfo.from_json(layer) for layer in index["layers"]]
     else:
         check_new_atlas_folder(out)
         loaded = _load(model_name)
@@ -246,14 +246,6 @@ def check_new_atlas_folder(out: Path) -> None:
         if not leftover:
             raise AtlasError(f"{out} is not a featviz atlas (it has no {INDEX} but holds {path.name}); "
                              f"use a new or empty folder")
-
-
-@dataclass(frozen=True)
-class _LayerRecord:
-    name: str
-    filters: int
-    kind: str
-    block: str
 
 
 def _load(model_name: str) -> "LoadedModel":
@@ -351,7 +343,7 @@ def build_atlas_ray(out: Path | str, model_name: str, layers: str | Sequence[str
     began = time.perf_counter()
     if (out / INDEX).exists():
         index = read_index(out)
-        units = plan(layers, request["filters"], [_LayerRecord(**layer) for layer in index["layers"]],
+        units = plan(layers, request["filters"], [LayerInfo.from_json(layer) for layer in index["layers"]],
                      batch=batch or PLAN_CHUNK)
         requested = {(layer, i) for layer, chunk in units for i in chunk}
         if not requested - exclude:

@@ -18,22 +18,13 @@ import numpy as np
 import tensorflow as tf
 
 from . import catalog
+from .layers import LayerInfo
 from .precision import use_compute_dtype
 from .catalog import (ENTRIES, OFFLINE_MODEL, OFFLINE_WEIGHTS_ENV, ModelLoadError, describe,  # noqa: F401
                       model_names, offline_weights_path)
 
 Preprocess = Callable[[tf.Tensor], tf.Tensor]
 Activation = Callable[[tf.Tensor], tf.Tensor]
-
-@dataclass(frozen=True)
-class LayerInfo:
-    """One visualizable layer: its name, how many filters it has and its block."""
-
-    name: str
-    filters: int
-    block: str
-    kind: str
-
 
 @dataclass(frozen=True)
 class LoadedModel:

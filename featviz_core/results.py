@@ -6,6 +6,7 @@ TensorFlow-free, so that the dashboard can show stored and precomputed pictures 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -29,12 +30,32 @@ def dead_note(photo_peak: float | None) -> str:
     return "never fires on the sample photos either: a dead filter"
 
 
+class LazyImage:
+    """A dataclass field holding a picture (a uint8 array), which may be given as a function that makes it
+    instead: the function is called on first access, once. An atlas picture is decoded only when something
+    asks for its pixels."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._slot = f"_{name}"
+
+    def __get__(self, instance: object | None, owner: type | None = None) -> np.ndarray:
+        if instance is None:
+            raise AttributeError(self._slot)  # no default value: the field stays a required one
+        value = instance.__dict__[self._slot]
+        if callable(value):
+            value = instance.__dict__[self._slot] = value()
+        return value
+
+    def __set__(self, instance: object, value: np.ndarray | Callable[[], np.ndarray]) -> None:
+        instance.__dict__[self._slot] = value
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """The displayed image after `step` ascent steps (step 0 is the start image)."""
 
     step: int
-    image: np.ndarray
+    image: np.ndarray = LazyImage()
 
 
 @dataclass(frozen=True)
@@ -42,7 +63,7 @@ class Result:
     """One rendered filter: the picture and everything needed to explain how it got there."""
 
     settings: RenderSettings
-    image: np.ndarray
+    image: np.ndarray = LazyImage()  # (or a function that makes it: see LazyImage)
     losses: np.ndarray
     octave_sizes: tuple[int, ...]
     octave_starts: tuple[int, ...]

@@ -8,6 +8,7 @@ from typing import Iterable, Mapping
 
 import numpy as np
 
+from .layers import LayerInfo
 from .objective_text import CHANNEL, Objective, ObjectiveError, parse_objective
 from .parts import OPTIMIZERS, PARAMETERIZATIONS, PREPROCESSINGS, START_IMAGES, TRANSFORMS, Part
 
@@ -206,9 +207,9 @@ class RenderSettings:
         """A copy with some fields changed (validated again)."""
         return replace(self, **changes)
 
-    def check_layer(self, layers: Iterable[object]) -> None:
-        """Raise SettingsError unless `layer` is one of `layers` (LayerInfo) and `filter` is in its range."""
-        by_name = {info.name: info for info in layers}  # type: ignore[attr-defined]
+    def check_layer(self, layers: Iterable[LayerInfo]) -> None:
+        """Raise SettingsError unless `layer` is one of the model's `layers` and `filter` is in its range."""
+        by_name = {info.name: info for info in layers}
         info = by_name.get(self.layer)
         if info is None:
             shown = ", ".join(list(by_name)[:12]) + (" ..." if len(by_name) > 12 else "")
@@ -218,7 +219,7 @@ class RenderSettings:
             raise SettingsError("filter", f"filter must be between 0 and {info.filters - 1} for {self.layer}; "
                                           f"got {self.filter}")
         if self.objective.reads_logits and info.kind != "Dense":
-            heads = [layer.name for layer in by_name.values() if layer.kind == "Dense"]  # type: ignore[attr-defined]
+            heads = [layer.name for layer in by_name.values() if layer.kind == "Dense"]
             raise SettingsError("objective", f"objective 'logit' needs the classifier layer ({heads[0]})" if heads
                                 else f"objective 'logit' needs a classification head, and {self.model} has none "
                                      "(its conv layers only)")

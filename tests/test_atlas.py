@@ -22,6 +22,7 @@ import featviz_core
 from featviz_core.atlas import AtlasError, default_atlas_folders, find_atlases, merge, open_atlas
 from featviz_core.atlas_render import BuildProgress, build_atlas, build_atlas_ray, plan
 from featviz_core.cli import main
+from featviz_core.layers import LayerInfo
 from featviz_core.settings import RenderSettings, preset
 from test_cli import assert_usage_error, run_cli
 
@@ -75,6 +76,7 @@ def test_an_atlas_holds_what_render_batch_gives(capsys, tmp_path, tiny_model):
     assert atlas.model_description == tiny_model.description and atlas.featviz_version == featviz_core.__version__
     assert [(layer.name, layer.filters, layer.kind, layer.block) for layer in atlas.layers] == [
         (name, count, "Conv2D", name.split("_")[0]) for name, count in TINY_LAYERS.items()]  # Dense head left out
+    assert atlas.layers == tuple(info for info in tiny_model.layers if info.kind != "Dense")  # the model's own records
     assert atlas.filters_of("block2_conv1") == [0, 1, 2, 3] and atlas.filters_of("block1_conv2") == []
 
     for layer in ("block1_conv1", "block2_conv1"):
@@ -126,7 +128,8 @@ def test_weights_hash_changes_with_the_weights(tiny_model):
 
 
 def test_plan_is_breadth_first_clipped_and_shards_split_it():
-    layers = [TinyLayer(name, count) for name, count in TINY_LAYERS.items()] + [TinyLayer("predictions", 10, "Dense")]
+    layers = [LayerInfo(name, count, name.split("_")[0], "Conv2D") for name, count in TINY_LAYERS.items()] + [
+        LayerInfo("predictions", 10, "classifier", "Dense")]
     units = plan("all", None, layers, batch=4)
     assert units[:5] == [("block1_conv1", [0, 1, 2, 3]), ("block1_conv2", [0, 1, 2, 3]), ("block2_conv1", [0, 1, 2, 3]),
                          ("block2_conv2", [0, 1, 2, 3]), ("block1_conv1", [4, 5, 6, 7])]
@@ -144,11 +147,6 @@ def test_plan_is_breadth_first_clipped_and_shards_split_it():
         plan(["nope"], None, layers)
     with pytest.raises(AtlasError, match="--shard must look like K/N"):
         plan("all", None, layers, shard=(3, 2))
-
-
-class TinyLayer:
-    def __init__(self, name: str, filters: int, kind: str = "Conv2D") -> None:
-        self.name, self.filters, self.kind = name, filters, kind
 
 
 # --- resume ----------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from featviz_core.models import LayerInfo
+from featviz_core.layers import LayerInfo
 from featviz_core.settings import (
     MAX_TOTAL_STEPS,
     MIN_FINAL_SIZE,

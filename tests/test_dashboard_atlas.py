@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from dashboard_helpers import APP, ROOT, app, instant_picture, no_exceptions, loss_charts
+from dashboard_helpers import APP, ROOT, app, fresh_seed, instant_picture, no_exceptions, loss_charts
 
 # The tiny model's atlas: the robust preset at tiny sizes, filters 0-3 of two layers.
 ATLAS_VIEW = dict(preset="robust", steps_per_octave=2, octaves=2, final_size=48, layer="block2_conv2")
@@ -157,5 +157,76 @@ def test_a_dead_atlas_entry_is_a_plain_tile_that_says_whether_the_filter_fires_o
         at = at.switch_page("app_pages/gallery.py").run()
         captions = [image.captions[0] for image in at.main.image]
         assert "#3 · dead: fires on the sample photos (up to 3.5): the ascent failed, the filter is alive" in captions
+    finally:
+        server.atlases.clear()
+
+
+# --- pictures decoded only for their pixels ---------------------------------------------------------------
+
+@pytest.fixture
+def webp_decodes(monkeypatch) -> list[str]:
+    """The WebP files Pillow decodes (anywhere in this process: the core, the pages or Streamlit), one line each."""
+    from PIL import WebPImagePlugin
+
+    decoded: list[str] = []
+    real = WebPImagePlugin.WebPImageFile._get_next  # called once per decoded picture (its one frame)
+
+    def counted(self):
+        decoded.append(str(getattr(self, "filename", "")))
+        return real(self)
+
+    monkeypatch.setattr(WebPImagePlugin.WebPImageFile, "_get_next", counted)
+    return decoded
+
+
+def test_an_atlas_entry_decodes_its_picture_once_when_asked_for_its_pixels(tiny_atlas, webp_decodes):
+    from featviz_core.atlas import open_atlas
+
+    atlas = open_atlas(tiny_atlas)
+    entry = atlas.entry("block2_conv2", 0)
+    result = entry.result(atlas.settings_for("block2_conv2", 0))
+    assert (result.steps_run, result.dead, result.snapshots[0].step) == (len(entry.losses), entry.dead, entry.steps_run)
+    assert webp_decodes == []  # nothing decoded to make the result
+    assert result.image.shape == (entry.image_size, entry.image_size, 3) == (48, 48, 3)
+    assert result.snapshots[0].image is result.image and result.image is result.image
+    assert len(webp_decodes) == 1  # the picture and its snapshot share one decode
+    assert (result.image == entry.image()).all()
+
+
+def test_a_gallery_of_atlas_tiles_and_explore_decode_no_picture(monkeypatch, renders, tiny_atlas, tmp_path,
+                                                                webp_decodes):
+    """Tiles and Explore's picture send the stored files as they are: the server decodes none of them."""
+    import shutil
+
+    import server
+
+    folder = tmp_path / "tiny"
+    shutil.copytree(tiny_atlas, folder)
+    index = json.loads((folder / "index.json").read_text())
+    seed = fresh_seed()  # no live render of these settings is in the server's store
+    index["settings"]["seed"] = seed
+    entries = index["entries"]["block2_conv2"]
+    for filter in range(4, 16):  # all 16 filters of the layer, as copies of the 4 rendered
+        image = f"block2_conv2/{filter:04d}.webp"
+        shutil.copy(folder / entries[str(filter % 4)]["image"], folder / image)
+        entries[str(filter)] = {**entries[str(filter % 4)], "image": image}
+    entries["3"].update(dead=True, photo_peak=0.0)  # a dead one is a drawn tile: no decoding either
+    (folder / "index.json").write_text(json.dumps(index))
+    monkeypatch.setenv("FEATVIZ_ATLAS", str(folder))
+    server.atlases.clear()
+    try:
+        at = app(monkeypatch, **ATLAS_VIEW, seed=seed, filter=5).run()
+        no_exceptions(at)
+        assert any(info.value.startswith("**Precomputed**") for info in at.info)
+        assert [picture.alt for picture in map(instant_picture, (item.value for item in at.main.markdown))
+                if picture is not None] == ["block2_conv2 filter 5"]
+        assert [download.label for download in at.get("download_button")] == ["PNG (atlas, 48 px)"]
+        assert webp_decodes == []
+        at = at.switch_page("app_pages/gallery.py").run()
+        no_exceptions(at)
+        assert len(at.main.image) == 16 and any("16 precomputed in the atlas" in text.value for text in at.main.markdown)
+        assert "#3 · dead: never fires on the sample photos either: a dead filter" in [
+            image.captions[0] for image in at.main.image]
+        assert webp_decodes == [] and renders.count == 0
     finally:
         server.atlases.clear()

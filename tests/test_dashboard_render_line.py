@@ -12,7 +12,7 @@ import dashboard_helpers  # noqa: F401  (puts the dashboard's modules on sys.pat
 from featviz_core.results import Result, Snapshot
 from featviz_core.settings import RenderSettings
 from render_queue import RenderQueue
-from store import ResultStore, result_bytes
+from store import FigureStore, ResultStore, result_bytes
 
 
 def result(filter: int = 0, side: int = 32, snapshots: int = 3, cancelled: bool = False) -> Result:
@@ -78,6 +78,40 @@ def test_a_stopped_result_is_kept_only_for_the_session_that_stopped_it():
     store.keep(partial, stopped_by="alice")
     assert store.stopped("alice", partial.settings) is partial
     assert store.stopped("bob", partial.settings) is None and store.finished(partial.settings) is None
+
+
+def test_a_newer_result_of_the_same_settings_replaces_the_kept_one():
+    store = ResultStore(max_bytes=2 * result_bytes(result()))
+    store.keep(result(0))
+    newer = result(0, snapshots=1)
+    store.keep(newer)
+    assert store.finished(newer.settings) is newer and len(store) == 1 and store.nbytes == result_bytes(newer)
+    store.keep(result(0, side=256))  # too large to keep: the older one goes all the same
+    assert store.finished(newer.settings) is None and len(store) == 0 and store.nbytes == 0
+
+
+def test_the_figure_store_keeps_the_most_recently_used_figures():
+    figures = FigureStore(size=2)
+    figures.put("a", 1)
+    figures.put("b", 2)
+    assert figures.get("a") == 1  # a is now the most recently used
+    figures.put("c", 3)
+    assert (figures.get("a"), figures.get("b"), figures.get("c")) == (1, None, 3)
+
+
+def test_the_examples_shelf_builds_each_key_once_and_keeps_the_most_recently_used():
+    from examples_shelf import MAX_LAYER_RESULTS, ExamplesShelf
+
+    shelf, builds = ExamplesShelf(), []
+
+    def build(key: object):
+        return lambda: builds.append(key) or f"examples {key}"
+
+    for key in range(MAX_LAYER_RESULTS):
+        shelf.layer(key, build(key))
+    assert shelf.layer(0, build(0)) == "examples 0" and builds == list(range(MAX_LAYER_RESULTS))  # not built again
+    shelf.layer("new", build("new"))  # the shelf is full: 1, the least recently used, goes
+    assert shelf.cached_layer(1) is None and shelf.cached_layer(0) == "examples 0"
 
 
 # --- the line --------------------------------------------------------------------------------------------
@@ -232,3 +266,19 @@ def test_a_model_being_loaded_blocks_only_those_who_want_that_model(monkeypatch)
     for thread in loads:
         thread.join(10)
     assert shelf.loaded("slow")
+
+
+def test_the_model_shelf_keeps_the_most_recently_used_models_and_drops_a_gone_model_s_meters(monkeypatch):
+    from featviz_core import models, quality
+    from model_shelf import ModelShelf
+
+    monkeypatch.setattr(models, "load_model", lambda name: f"model {name}")
+    monkeypatch.setattr(quality, "QualityMeter", lambda loaded, layer, preprocessing: (loaded, layer))
+    shelf = ModelShelf(size=2)
+    meter = shelf.meter("a", "conv")
+    shelf.get("b")
+    assert shelf.meter("a", "conv") is meter  # built once; "a" is now the most recently used
+    shelf.get("c")  # the shelf is full: "b", the least recently used, goes
+    assert shelf.loaded("a") and shelf.loaded("c") and not shelf.loaded("b")
+    shelf.get("b")  # then "a" goes, and its meter with it
+    assert not shelf.loaded("a") and shelf.meter("a", "conv") is not meter

@@ -81,11 +81,12 @@ def precomputed(shown: renders.Shown, key: str) -> None:
                   on_click=_go_live, args=(settings,),
                   help="Render it now on this server: live preview, then the scrubber and the animation.")
     picture, chart = st.columns([2, 3], gap="large")
-    size = shown.result.image.shape[:2]
+    size = (entry.image_size, entry.image_size)
     if shown.result.dead:  # its picture shows nothing: a plain tile that says so
-        picture.image(tiles.tile_image(shown.result), width="stretch", caption=f"dead: {shown.result.dead_note}")
+        picture.image(tiles.dead_tile(entry.image_size, entry.photo_peak), width="stretch",
+                      caption=f"dead: {shown.result.dead_note}")
     else:
-        with picture:  # the stored file as it is, shown with the title (no wait for st.image's code)
+        with picture:  # the stored file as it is, undecoded, shown with the title (no wait for st.image's code)
             views.instant_picture(entry.image_bytes(), f"image/{selection.model.atlas.image_format}", size,
                                   alt=f"{settings.layer} filter {settings.filter}",
                                   caption=f"finished picture · stored at {size[0]} px")

@@ -7,6 +7,7 @@ import model_upload
 import renders
 import sidebar
 import tiles
+import views
 
 COLUMNS = 8
 SIZES = (8, 16, 32, 64, 128)
@@ -46,10 +47,13 @@ runs = {str(index): settings.with_changes(filter=index) for index in filters}
 
 
 def tile(item: renders.Shown) -> object:
-    """A tile's picture: an atlas file is sent as it is (no decoding, no re-encoding), else the array."""
-    if item.entry is not None and not item.result.dead:
-        return str(item.entry.image_path)
-    return tiles.tile_image(item.result)
+    """A tile's picture: an atlas file is sent as it is (not decoded, not re-encoded), else the array."""
+    entry = item.entry
+    if entry is None:
+        return tiles.tile_image(item.result)
+    if entry.dead:
+        return tiles.dead_tile(entry.image_size, entry.photo_peak)
+    return views.data_url(entry.image_bytes(), f"image/{selection.model.atlas.image_format}")
 
 
 def grid(items: list[renders.Shown], interactive: bool) -> None:
