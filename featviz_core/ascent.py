@@ -29,12 +29,12 @@ from .parts import OPTIMIZERS, PARAMETERIZATIONS, TRANSFORMS
 from .preprocessing import measured_with, preprocess_for, to_model_channels, working_channels
 from .photo_response import photo_peak
 from .precision import model_compute_dtype
-from .results import Progress, Result, Snapshot
+from .results import Progress, Result, Snapshot, fires_on_photos
 from .settings import PLATEAU_STEPS, Method, RenderSettings
 from .start_images import make_start_image
 
 DEAD_LOSS = imaging.EPSILON
-RESCUE_STEPS = 32  # most steps spent making a dead filter fire
+RESCUE_STEPS = 32  # most steps spent, each time, making a dead filter fire
 RESCUED_LOSS = 1.0  # after the warm-up, a rescued filter fires clearly enough to survive the transforms
 
 
@@ -181,8 +181,9 @@ def render_batch(settings: RenderSettings, filters: Sequence[int], model: Loaded
     if not per_filter:
         raise ValueError("filters must name at least one filter")
     rescue = functools.partial(ascent_step, loaded, settings.layer, rescue_method(settings.method))
+    fires = functools.partial(_fires_on_photos, loaded, settings.layer)
     results = _Run(settings, per_filter, ascent_step(loaded, settings.layer, settings.method), on_progress,
-                   rescue).execute()
+                   rescue, fires).execute()
     release_freed_memory()  # give the big octaves' freed activations back to the OS between renders
     if any(result.dead for result in results):
         results = [with_photo_peak(result, loaded) for result in results]
@@ -193,20 +194,30 @@ def with_photo_peak(result: Result, loaded: LoadedModel) -> Result:
     """A dead result with its filter's strongest response on the sample photos (live results as they are)."""
     if not result.dead:
         return result
+    return replace(result, photo_peak=_photo_peak_or_none(loaded, result.settings.layer, result.settings.filter))
+
+
+def _fires_on_photos(loaded: LoadedModel, layer: str, filter_index: int) -> bool:
+    return fires_on_photos(_photo_peak_or_none(loaded, layer, filter_index))
+
+
+def _photo_peak_or_none(loaded: LoadedModel, layer: str, filter_index: int) -> float | None:
+    """`photo_peak`, or None for a model the photos cannot be fed to (its note says "not checked")."""
     try:
-        peak = photo_peak(loaded, result.settings.layer, result.settings.filter)
-    except Exception:  # noqa: BLE001 - a model the photos cannot be fed to: the note says "not checked"
-        return result
-    return replace(result, photo_peak=float(peak))
+        return float(photo_peak(loaded, layer, filter_index))
+    except Exception:  # noqa: BLE001 - whatever the model's own layers raise on the photos
+        return None
 
 
 class _Run:
     """The state of one batched render while it runs."""
 
     def __init__(self, settings: RenderSettings, per_filter: list[RenderSettings], step: AscentStep,
-                 on_progress: ProgressCallback | None, rescue_step: Callable[[], AscentStep]) -> None:
+                 on_progress: ProgressCallback | None, rescue_step: Callable[[], AscentStep],
+                 fires_on_photos: Callable[[int], bool]) -> None:
         self.settings = settings
         self.rescue_step = rescue_step
+        self.fires_on_photos = fires_on_photos
         self.per_filter = per_filter
         self.step = step
         self.on_progress = on_progress
@@ -244,6 +255,8 @@ class _Run:
         for octave, (size, steps) in enumerate(zip(settings.octave_sizes, settings.octave_steps)):
             if octave:
                 self._set_pixels(self._resized(size))
+                if done >= settings.warmup_steps and settings.rescues_dead_filters:  # did the resize lose it?
+                    self._rescue(settings.octave_step_size(octave), RESCUED_LOSS, only_photo_firing=True)
             self.octave_starts.append(done)
             for _ in range(steps):
                 self._take_step(warming_up=done < settings.warmup_steps, seed=settings.seed * 7919 + done,
@@ -281,11 +294,13 @@ class _Run:
             if self.settings.drops_dead_filters and loss <= DEAD_LOSS:
                 self.alive[index] = False  # its gradient is zero from now on: no more steps
 
-    def _rescue(self, step_size: float, enough: float) -> None:
+    def _rescue(self, step_size: float, enough: float, only_photo_firing: bool = False) -> None:
         """Climb the strongest pre-activation of each filter whose picture (as shown) does not fire,
         untransformed, until the picture fires above `enough` (at most RESCUE_STEPS steps); the requested
-        objective then goes on from there. Pictures that fire are left as they are."""
-        weak = np.array([index for index in np.flatnonzero(self.alive) if self.losses[index][-1] <= RESCUED_LOSS], int)
+        objective then goes on from there. Pictures that fire are left as they are. With
+        `only_photo_firing`, only filters known to fire on the sample photos are rescued (again)."""
+        weak = np.array([index for index in np.flatnonzero(self.alive) if self.losses[index][-1] <= RESCUED_LOSS
+                         and (not only_photo_firing or self.fires_on_photos(int(self.filters[index])))], int)
         dead = weak[self._shown_activations(weak) <= DEAD_LOSS]  # (a strong climber's picture fires: not measured)
         if not len(dead):
             return

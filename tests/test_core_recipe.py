@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import pytest
 
-from featviz_core.ascent import render
+from featviz_core.ascent import RESCUE_STEPS, render
 from featviz_core.models import LoadedModel
 from featviz_core.settings import PLATEAU_STEPS, RenderSettings, SettingsError, preset
 
@@ -99,6 +99,21 @@ def test_the_rescue_makes_a_filter_fire_that_never_fires_from_noise():
     assert not rescued.dead and rescued.final_activation > 0 and rescued.rescue_steps > 0
     without = render(spot_settings(warmup_steps=0), loaded)  # no warm-up: no rescue either
     assert without.dead and without.rescue_steps == 0
+
+
+def test_a_filter_that_fires_on_the_photos_is_rescued_again_when_a_resize_loses_it(monkeypatch):
+    """Big octave steps (1.6x) lose the spot picture's firing at each resize: only a filter known to fire on the
+    sample photos climbs again at each octave start (whose pictures are worth the extra steps)."""
+    from featviz_core import ascent
+
+    loaded = spot_detector()
+    settings = spot_settings(octaves=4, steps_per_octave=3, final_size=160, upscale_factor=1.6)
+    rescue_steps = {}
+    for fires in (False, True):
+        monkeypatch.setattr(ascent, "_fires_on_photos", lambda model, layer, index, fires=fires: fires)
+        rescue_steps[fires] = render(settings, loaded).rescue_steps
+    assert rescue_steps[False] <= 2 * RESCUE_STEPS  # after the warm-up and at the end only
+    assert rescue_steps[True] > rescue_steps[False] + RESCUE_STEPS  # and again after the resizes
 
 
 def test_a_filter_that_cannot_fire_stays_dead_and_says_so_against_the_photos():
