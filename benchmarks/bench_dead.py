@@ -3,6 +3,7 @@ and how many of those fire on the sample photos (the ascent failed, the filter i
 
     git archive 9bb0750 atlas/vgg16-offline | tar -x -C /tmp/old    # featviz 0.4's atlas
     python benchmarks/bench_dead.py /tmp/old/atlas/vgg16-offline
+    python benchmarks/bench_dead.py /tmp/old/atlas/vgg16-offline --layers block2_conv1,block3_conv1
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ BATCH = 4
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("atlas", help="an atlas folder whose dead entries are rendered again")
+    parser.add_argument("--layers", help="comma-separated layer names (default: every layer with dead entries)")
     args = parser.parse_args()
     from featviz_core.cli import mute_native_logs
 
@@ -30,7 +32,10 @@ def main() -> None:
     print("| layer | dead in the atlas | still dead | of those, fire on the sample photos | seconds |")
     print("| --- | --- | --- | --- | --- |")
     totals = [0, 0, 0]
+    wanted = set(args.layers.split(",")) if args.layers else None
     for layer in atlas.layers:
+        if wanted is not None and layer.name not in wanted:
+            continue
         dead = [index for index in atlas.filters_of(layer.name) if atlas.entry(layer.name, index).dead]
         if not dead:
             continue
