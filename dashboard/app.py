@@ -6,17 +6,21 @@ sidebar; each page is a short script in app_pages/.
 
 from __future__ import annotations
 
+import os
 import sys
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-for position, path in enumerate((HERE, HERE.parent)):  # dashboard modules; featviz_core even if not installed
-    if str(path) not in sys.path:
-        sys.path.insert(position, str(path))
+HERE = os.path.dirname(os.path.realpath(__file__))
+ROOT = os.path.dirname(HERE)
+# `streamlit run` puts this script's folder first on sys.path: its modules would be top-level names there
+# (`server`, `store`, `fields`, ...) that shadow installed packages. They are the package `dashboard`, found
+# from the repository root (as is featviz_core, even where it is not installed: Community Cloud).
+sys.path[:] = [path for path in sys.path if os.path.realpath(path or os.curdir) != HERE]
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
 
 import streamlit as st  # noqa: E402
 
-import guard  # noqa: E402
+from dashboard import guard  # noqa: E402
 from featviz_core.memory import tune_heap  # noqa: E402
 
 tune_heap()  # glibc's heap settings for this server process, before TensorFlow starts its threads
@@ -33,7 +37,8 @@ PAGES = [
 ]
 
 page = st.navigation(PAGES)
-import sidebar  # noqa: E402  (TensorFlow-free: it loads on the first live render, not to browse the atlas)
+# TensorFlow-free: it loads on the first live render, not to browse the atlas
+from dashboard import sidebar  # noqa: E402
 
 with guard.user_facing_errors("the sidebar"):
     sidebar.render()

@@ -12,14 +12,13 @@ import numpy as np
 import streamlit as st
 from PIL import Image, ImageDraw
 
-import renders
-import server
+from dashboard import renders, server
+from dashboard.render_queue import Job
+from dashboard.uploads import IMAGE_TYPES
 from featviz_core.catalog import ModelLoadError
 from featviz_core.image_sets import (SAMPLE_PHOTOS, ImageSet, ImageSetError, image_set_from_files,
                                      sample_image_set)
 from featviz_core.settings import RenderSettings
-from render_queue import Job
-from uploads import IMAGE_TYPES
 
 MAX_SET_MB = 50  # one upload of images (or a zip)
 SET_PIXELS_MB = 64  # decoded pixels kept per set on the server; the rest of an upload is skipped, and counted
@@ -119,8 +118,8 @@ def find_layer(settings: RenderSettings, source: ImageSource):
 
     pixels = sum(image.pixels.shape[0] * image.pixels.shape[1] for image in image_set.images)
     try:
-        return renders.in_line(("examples", *key), work, pixels * renders.EXAMPLES_COST_PER_PIXEL, st.container(),
-                               f"Scoring {settings.layer} on {len(image_set.images)} images")
+        return renders.in_line(renders.job_key("examples", *key), work, pixels * renders.EXAMPLES_COST_PER_PIXEL,
+                               st.container(), f"Scoring {settings.layer} on {len(image_set.images)} images")
     except ModelLoadError as error:
         st.error(str(error), icon=":material/error:")
         return None

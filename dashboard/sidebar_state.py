@@ -12,9 +12,7 @@ from types import SimpleNamespace
 
 import streamlit as st
 
-import fields
-import model_choice
-import urlstate
+from dashboard import fields, model_choice, urlstate
 from featviz_core import settings as core_settings
 from featviz_core.settings import PRESETS, RenderSettings, matching_preset
 

@@ -9,8 +9,8 @@ from typing import Mapping
 
 import streamlit as st
 
+from dashboard.fields import BY_NAME
 from featviz_core.settings import PRESETS
-from fields import BY_NAME
 
 TEXT_KEYS = ("model", "layer", "preset")
 

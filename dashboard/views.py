@@ -10,9 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import streamlit as st
 
-import charts
-import model_upload
-import renders
+from dashboard import charts, model_upload, renders
 from featviz_core import imaging
 from featviz_core.results import Result
 from featviz_core.settings import RenderSettings

@@ -18,8 +18,8 @@ from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "dashboard" / "app.py")
-if str(ROOT / "dashboard") not in sys.path:
-    sys.path.append(str(ROOT / "dashboard"))  # the dashboard's modules, as `streamlit run` imports them
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # the package `dashboard`, as app.py finds it (for a plain `pytest` too)
 TIMEOUT = 120
 _seeds = itertools.count(1000)
 

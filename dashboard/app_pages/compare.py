@@ -2,12 +2,7 @@
 
 import streamlit as st
 
-import charts
-import renders
-import sidebar
-import similarity
-import uploads
-import views
+from dashboard import charts, renders, sidebar, similarity, uploads, views
 from featviz_core import imaging
 from featviz_core.results import Result
 from featviz_core.settings import RenderSettings
@@ -39,7 +34,16 @@ for column, (kind, run) in zip(st.columns(len(runs)), runs.items()):
     column.image(imaging.resize(imaging.deprocess(start), settings.final_size), width=START_WIDTH,
                  caption=f"{STARTS[kind]} · {settings.octave_sizes[0]} px, contrast-stretched")
 
-shown = renders.obtain("compare", runs, start="button", noun="run", labels=STARTS)
+shown, missing = renders.existing(runs)
+if missing and renders.stopped("compare", runs):
+    shown |= renders.after_stop("compare", runs, missing, labels=STARTS)
+elif missing:
+    if not renders.start_button("compare", missing):
+        st.stop()  # until the click
+    if renders.can_render(runs, missing):  # else it says why, and the page shows what exists
+        if renders.render_missing("compare", runs, missing, labels=STARTS) is None:
+            st.stop()  # the model did not load: the error says why
+        st.rerun()  # the page again, with every picture
 results = {kind: item.result for kind, item in shown.items()}
 
 

@@ -2,14 +2,7 @@
 
 import streamlit as st
 
-import examples_panel
-import model_choice
-import model_upload
-import renders
-import sidebar
-import tiles
-import uploads
-import views
+from dashboard import examples_panel, model_choice, model_upload, renders, sidebar, tiles, uploads, views
 from featviz_core.results import Result
 from featviz_core.start_images import make_start_image
 
@@ -35,10 +28,15 @@ def _go_live(wanted) -> None:
     st.session_state[_LIVE] = wanted
 
 
-shown = renders.obtain("explore", {"picture": settings}, live_only=st.session_state.get(_LIVE) == settings,
-                       labels={"picture": "Rendering"}).get("picture")
+runs, labels = {"picture": settings}, {"picture": "Rendering"}
+found, missing = renders.existing(runs, live_only=st.session_state.get(_LIVE) == settings)
+if missing and renders.stopped("explore", runs):
+    found |= renders.after_stop("explore", runs, missing, labels=labels)
+elif missing and renders.can_render(runs, missing):
+    found |= renders.render_missing("explore", runs, missing, labels=labels) or {}
+shown = found.get("picture")
 if shown is None:
-    st.stop()  # stopped before the first step: the note above offers to render again
+    st.stop()  # stopped before the first step (the note above offers to render again), or it could not render
 result = shown.result
 key = views.result_key(settings, result.steps_run, shown.precomputed)
 if result.dead and result.settings.drops_dead_filters:

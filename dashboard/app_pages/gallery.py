@@ -2,12 +2,7 @@
 
 import streamlit as st
 
-import examples_panel
-import model_upload
-import renders
-import sidebar
-import tiles
-import views
+from dashboard import examples_panel, model_upload, renders, sidebar, tiles, views
 
 COLUMNS = 8
 SIZES = (8, 16, 32, 64, 128)
@@ -80,8 +75,16 @@ def show(found: dict[str, renders.Shown]) -> None:
         grid(tiles.ordered(found.values(), order), interactive=False)
 
 
-found = renders.obtain("gallery", runs, st.container(), start="button", noun="filter", batched=True,
-                        partial_until_clicked=True, on_batch=show)
+progress = st.container()  # above the Render button: where each batch waits and renders
+found, missing = renders.existing(runs)
+if missing and renders.stopped("gallery", runs):
+    found |= renders.after_stop("gallery", runs, missing, noun="filter")
+elif (missing and renders.start_button("gallery", missing, noun="filter", batched=True)
+      and renders.can_render(runs, missing)):  # until the click, the tiles that exist
+    if renders.render_missing("gallery", runs, missing, progress, noun="filter", batched=True,
+                              on_batch=lambda rendered: show(found | rendered)) is None:
+        st.stop()  # the model did not load: the error says why
+    st.rerun()  # the page again, with every tile and its Open button
 if found:
     shown = tiles.ordered(found.values(), order)
     dead = sum(item.result.dead for item in shown)

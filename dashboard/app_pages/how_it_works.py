@@ -2,11 +2,7 @@
 
 import streamlit as st
 
-import charts
-import formulas
-import renders
-import sidebar
-import views
+from dashboard import charts, formulas, renders, sidebar, views
 from featviz_core import imaging
 from featviz_core.start_images import make_start_image
 
@@ -56,9 +52,16 @@ st.markdown(f"Large patterns are found more easily in a small image, so the asce
 st.plotly_chart(charts.schedule_figure(s.octave_sizes, s.octave_steps, s.final_size),
                 key="schedule", config={"displayModeBar": False})
 
-shown = renders.obtain("how", {"filter": s}, start="button", noun="filter", live_only=True,
-                       labels={"filter": "Rendering"}, button="Render this filter to see it grow",
-                       partial_until_clicked=True).get("filter")
+runs, labels = {"filter": s}, {"filter": "Rendering"}
+found, missing = renders.existing(runs, live_only=True)
+if missing and renders.stopped("how", runs):
+    found |= renders.after_stop("how", runs, missing, noun="filter", labels=labels)
+elif (missing and renders.start_button("how", missing, label="Render this filter to see it grow")
+      and renders.can_render(runs, missing)):  # until the click, the page goes on without it
+    if renders.render_missing("how", runs, missing, noun="filter", labels=labels) is None:
+        st.stop()  # the model did not load: the error says why
+    st.rerun()  # the page again, with the picture
+shown = found.get("filter")
 if shown is not None:
     result = shown.result
     moments = [*result.octave_starts, views.last_step(result)]

@@ -3,10 +3,7 @@
 import numpy as np
 import streamlit as st
 
-import charts
-import renders
-import sidebar
-import views
+from dashboard import charts, renders, sidebar, views
 from featviz_core.results import Quality, Result
 from featviz_core.settings import PRESETS, RenderSettings, preset
 
@@ -97,7 +94,16 @@ for column, (name, run) in zip(st.columns(len(runs)), runs.items()):
     sizes = " → ".join(str(size) for size in run.octave_sizes)
     column.caption(f"**{method_caption(name, run)}**  \n{sizes} px, shown at {run.final_size} px")
 
-shown = renders.obtain("methods", runs, start="button", noun="method")
+shown, missing = renders.existing(runs)
+if missing and renders.stopped("methods", runs):
+    shown |= renders.after_stop("methods", runs, missing, noun="method")
+elif missing:
+    if not renders.start_button("methods", missing, noun="method"):
+        st.stop()  # until the click
+    if renders.can_render(runs, missing):  # else it says why, and the page shows what exists
+        if renders.render_missing("methods", runs, missing, noun="method") is None:
+            st.stop()  # the model did not load: the error says why
+        st.rerun()  # the page again, with every picture
 results = {name: item.result for name, item in shown.items()}
 
 st.subheader("Results")

@@ -1,0 +1,1 @@
+"""The featviz dashboard: a Streamlit app (`streamlit run dashboard/app.py`) over featviz_core."""
