@@ -1,4 +1,4 @@
-"""Shared fixtures: the tiny CNN and the offline VGG16 (loaded once), and the dashboard tests' render counter."""
+"""Browser tests count as slow; shared fixtures: the tiny CNN and the offline VGG16 (loaded once), and the dashboard tests' render counter."""
 
 from __future__ import annotations
 
@@ -9,10 +9,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import pytest  # noqa: E402
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "vgg16: real renders on the offline VGG16 at small sizes (run by default; skip with -m 'not vgg16')"
-    )
+@pytest.hookimpl(tryfirst=True)  # before -m deselects
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A browser test is a slow test too: the quick tier (-m "not slow") leaves it out. The markers and
+    what they select are described in pyproject.toml."""
+    for item in items:
+        if item.get_closest_marker("browser") and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

@@ -61,6 +61,7 @@ def full_atlas(tmp_path_factory) -> Path:
 
 # --- the format ------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_an_atlas_holds_what_render_batch_gives(capsys, tmp_path, tiny_model):
     from featviz_core.ascent import render_batch
     from featviz_core.quality import QualityMeter
@@ -178,6 +179,7 @@ def _start_and_stop(out: Path, sig: int, at_least: int) -> tuple[int, str]:
     return process.returncode, log.read_text()
 
 
+@pytest.mark.slow
 def test_an_interrupted_atlas_resumes_where_it_stopped(capsys, tmp_path, full_atlas):
     out = tmp_path / "atlas"
     code, err = _start_and_stop(out, signal.SIGINT, at_least=1)  # Ctrl-C
@@ -233,6 +235,7 @@ def test_a_missing_picture_is_reported_and_rendered_again(capsys, tmp_path, full
 
 # --- shards, merge, info, finding ------------------------------------------------------------
 
+@pytest.mark.slow
 def test_two_shards_merged_equal_one_run(capsys, tmp_path):
     subset = ["--layers", "block1_conv1,block2_conv1", "--filters", "0-5", "--batch", "1"]
     for part in (1, 2):

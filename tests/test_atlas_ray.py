@@ -10,6 +10,8 @@ from featviz_core.atlas import open_atlas  # noqa: E402
 from featviz_core.atlas_render import SHARDS_FOLDER  # noqa: E402
 from test_atlas import atlas_cli  # noqa: E402
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def no_ray_running():

@@ -294,6 +294,7 @@ def test_argparse_errors_exit_2(capsys, argv):
     assert "usage: featviz" in err and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_the_installed_featviz_command_runs():
     executable = shutil.which("featviz") or str(Path(sys.executable).parent / "featviz")
     assert Path(executable).exists(), "the featviz entry point is not installed (pip install -e .)"
@@ -330,6 +331,7 @@ def test_native_stderr_loses_only_tensorflows_start_up_lines():
     assert sorted(done.stderr.splitlines()) == sorted([*kept, "from Python"]), done.stderr
 
 
+@pytest.mark.slow
 def test_the_installed_command_still_prints_its_errors():
     executable = shutil.which("featviz") or str(Path(sys.executable).parent / "featviz")
     done = subprocess.run([executable, "layers", "no-such-model"], capture_output=True, text=True, timeout=180)

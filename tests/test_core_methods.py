@@ -229,6 +229,7 @@ def test_logit_objective_says_when_a_model_has_no_classifier(tiny_model):
         conv_only.check_layer(headless)
 
 
+@pytest.mark.slow
 def test_robust_preset_runs_on_a_mobilenet_architecture():
     """Depthwise convs, batch norm and ReLU6 layers (random weights: no download here)."""
     import keras

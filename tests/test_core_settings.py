@@ -14,6 +14,7 @@ from featviz_core.settings import (
     MIN_OCTAVE_SIZE,
     PRESETS,
     RenderSettings,
+    SettingsError,
     matching_preset,
     preset,
 )
@@ -125,9 +126,17 @@ def test_settings_are_hashable_and_equal_by_value():
     assert with_photo != RenderSettings(start="photo", start_photo=b"abd")
 
 
-def test_check_layer_accepts_every_filter_in_range():
+def test_check_layer_range_ends_at_each_layers_last_filter():
+    """Each layer's own filter count bounds it: its last filter passes, the next one is refused, even where
+    another layer has that many filters (block1's 8 is fine in block2, not in block1)."""
     for info in TINY_LAYERS:
-        RenderSettings(model="tiny", layer=info.name, filter=info.filters - 1).check_layer(TINY_LAYERS)
+        last = RenderSettings(model="tiny", layer=info.name, filter=info.filters - 1)
+        assert last.check_layer(TINY_LAYERS) is None
+        with pytest.raises(SettingsError, match=rf"^filter must be between 0 and {info.filters - 1} for {info.name}; "
+                                                rf"got {info.filters}$") as caught:
+            last.with_changes(filter=info.filters).check_layer(TINY_LAYERS)
+        assert caught.value.field == "filter"  # the dashboard marks the filter control
+    assert RenderSettings(model="tiny", layer="block2_conv1", filter=8).check_layer(TINY_LAYERS) is None
 
 
 def test_check_layer_unknown_layer_names_it_and_the_choices():

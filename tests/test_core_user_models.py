@@ -172,14 +172,31 @@ def test_a_registered_custom_layer_is_refused_after_loading_too(bad_files):
 
 
 def test_files_over_the_size_limit_are_refused(model_files, monkeypatch):
-    monkeypatch.setattr(catalog, "MAX_MODEL_MB", 0.001)
-    with pytest.raises(ModelLoadError, match=r"gray28\.keras is \d+ MB; models up to 0.001 MB"):
-        load_model(str(model_files["gray28"]))
-    assert catalog.MAX_MODEL_MB == 0.001 and models.catalog.MAX_MODEL_MB == 0.001
+    path = model_files["gray28"]
+    megabytes = path.stat().st_size / 2**20
+    monkeypatch.setattr(catalog, "MAX_MODEL_MB", megabytes * 0.99)
+    with pytest.raises(ModelLoadError, match=r"gray28\.keras is \d+ MB; models up to [\d.]+ MB"):
+        load_model(str(path))
+    monkeypatch.setattr(catalog, "MAX_MODEL_MB", megabytes)  # a file of exactly the limit is accepted
+    assert load_model(str(path)).channels == 1
 
 
-def test_the_size_limit_is_200_mb():
-    assert catalog.MAX_MODEL_MB == 200
+def _sparse_file(path, size: int):
+    with open(path, "wb") as file:
+        file.truncate(size)  # no data written: a hole of `size` bytes
+    return path
+
+
+def test_a_file_of_200_mb_is_read_and_one_byte_more_is_refused_unread(tmp_path):
+    """The limit the README and the uploader state: 200 MB (2**20 bytes each). A file of exactly that size
+    gets as far as the archive check; one byte more is refused by its size before it is opened."""
+    limit = 200 * 2**20
+    with pytest.raises(ModelLoadError) as read:
+        load_model(str(_sparse_file(tmp_path / "at_limit.keras", limit)))
+    assert "not a readable .keras file" in str(read.value) and "models up to" not in str(read.value)
+    with pytest.raises(ModelLoadError, match=r"^over\.keras is \d+ MB; models up to 200 MB are accepted") as caught:
+        load_model(str(_sparse_file(tmp_path / "over.keras", limit + 1)))
+    assert "\n" not in str(caught.value) and "smaller model" in str(caught.value)
 
 
 # --- the command line ---------------------------------------------------------------------------

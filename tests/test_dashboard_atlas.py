@@ -20,10 +20,12 @@ BUILD = ["atlas", "tiny", "--steps", "2", "--octaves", "2", "--size", "48", "--f
 
 @pytest.fixture(scope="module")
 def tiny_atlas(tmp_path_factory):
-    """A real atlas of the tiny model, built by the `featviz atlas` command in its own process."""
+    """A real atlas of the tiny model, built by the `featviz atlas` command (its main(), in this process, which
+    has TensorFlow and the tiny model loaded already: a fresh process would load both again)."""
+    from featviz_core.cli import main
+
     folder = tmp_path_factory.mktemp("atlas") / "tiny"
-    subprocess.run([sys.executable, "-m", "featviz_core.cli", *BUILD, "-o", str(folder)], check=True,
-                   capture_output=True, cwd=ROOT)
+    assert main([*BUILD, "-o", str(folder)]) == 0
     return folder
 
 
@@ -39,6 +41,7 @@ def with_atlas(tiny_atlas, monkeypatch):
     server.atlases.clear()
 
 
+@pytest.mark.floor
 def test_an_atlas_view_opens_without_importing_tensorflow(tiny_atlas):
     """A fresh process, as a just-started server: the precomputed picture shows and TensorFlow stays out."""
     probe = textwrap.dedent(f"""

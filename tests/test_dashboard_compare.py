@@ -13,6 +13,7 @@ from featviz_core.results import Result, Snapshot
 from featviz_core.settings import RenderSettings
 
 SMALL = dict(preset="quick", final_size=48, octaves=2, steps_per_octave=4)
+SLOW = pytest.mark.slow  # the other cases of a page test whose first case runs in the quick tier
 
 
 def compare_page(monkeypatch, **query):
@@ -37,6 +38,8 @@ def test_three_starts_render_side_by_side_with_one_chart_and_a_table(monkeypatch
     assert any("Mean correlation" in text.value for text in at.main.markdown)
 
 
+@pytest.mark.slow
+@pytest.mark.floor
 def test_shared_scrubber_moves_every_column_without_rendering(monkeypatch, renders):
     at = compare_page(monkeypatch)
     at.button(key="compare_render").click().run()
@@ -61,6 +64,7 @@ def _run_until(settings: RenderSettings, octaves: int) -> Result:
                   1.0, False, octaves < settings.octaves, 0.1, "CPU")
 
 
+@pytest.mark.floor
 def test_octave_marks_follow_the_schedule_when_the_first_run_was_stopped(monkeypatch):
     from dashboard import renders as page_renders
 
@@ -83,6 +87,7 @@ def test_one_start_asks_for_two(monkeypatch):
     assert any("two to four" in info.value for info in at.info)
 
 
+@pytest.mark.slow
 def test_a_photo_start_is_used(monkeypatch, renders):
     at = compare_page(monkeypatch)
     at.button_group(key="compare_starts").set_value(["noise", "photo"]).run()
@@ -111,8 +116,9 @@ def _cmyk_jpeg() -> bytes:
 
 
 @pytest.mark.parametrize("name, data", [("gray16.png", _sixteen_bit_gray()),
-                                        ("palette.png", _palette_with_transparency()),
-                                        ("cmyk.jpg", _cmyk_jpeg())], ids=["16-bit", "palette+alpha", "cmyk"])
+                                        pytest.param("palette.png", _palette_with_transparency(), marks=SLOW),
+                                        pytest.param("cmyk.jpg", _cmyk_jpeg(), marks=SLOW)],
+                         ids=["16-bit", "palette+alpha", "cmyk"])
 def test_odd_image_modes_are_accepted(monkeypatch, name, data):
     at = compare_page(monkeypatch)
     at.button_group(key="compare_starts").set_value(["gray", "photo"]).run()
@@ -122,12 +128,13 @@ def test_odd_image_modes_are_accepted(monkeypatch, name, data):
     assert len(at.image) == 2
 
 
+@pytest.mark.floor
 @pytest.mark.parametrize("name, data, says", [
     ("notes.png", b"this is not an image at all", "not an image"),
-    ("cut.png", photo_png(256)[:300], "damaged or truncated"),
-    ("empty.png", b"", "empty"),
-    ("huge.png", png(Image.new("L", (8000, 6000))), "megapixels"),
-    ("big.png", b"\x89PNG" + bytes(11 * 2**20), "limit is 10 MB"),
+    pytest.param("cut.png", photo_png(256)[:300], "damaged or truncated", marks=SLOW),
+    pytest.param("empty.png", b"", "empty", marks=SLOW),
+    pytest.param("huge.png", png(Image.new("L", (8000, 6000))), "megapixels", marks=SLOW),
+    pytest.param("big.png", b"\x89PNG" + bytes(11 * 2**20), "limit is 10 MB", marks=SLOW),
 ], ids=["not-an-image", "truncated", "empty", "48-megapixels", "11-MB"])
 def test_bad_uploads_show_an_error_and_the_page_keeps_working(monkeypatch, name, data, says):
     at = compare_page(monkeypatch)

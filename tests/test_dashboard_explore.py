@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 from dashboard_helpers import app, click_step, figure, fresh_seed, no_exceptions, loss_charts, query_param
 
 SMALL = dict(preset="quick", final_size=48, octaves=2, steps_per_octave=8)  # 16 steps, quick on the tiny model
 
 
+@pytest.mark.slow
+@pytest.mark.floor
 def test_explore_renders_picture_chart_scrubber_and_metrics(monkeypatch, renders):
     at = app(monkeypatch, seed=fresh_seed()).run()
     no_exceptions(at)
@@ -79,6 +83,7 @@ def test_asking_again_after_switching_pages_shows_the_result_at_once(monkeypatch
     assert renders.count == 1 and len(other.image) == 1
 
 
+@pytest.mark.slow
 def test_play_toggle_shows_the_animation(monkeypatch):
     at = app(monkeypatch, **SMALL, seed=fresh_seed()).run()
     next(toggle for toggle in at.toggle if toggle.label == "Play the ascent").set_value(True).run()
@@ -99,6 +104,7 @@ def test_url_sets_the_view_and_follows_the_sidebar(monkeypatch):
     assert query_param(at, "filter") == "6"
 
 
+@pytest.mark.slow
 def test_invalid_settings_show_the_core_message_next_to_the_control(monkeypatch, renders):
     at = app(monkeypatch, final_size=20, seed=fresh_seed()).run()
     no_exceptions(at)
@@ -113,6 +119,7 @@ def test_invalid_settings_show_the_core_message_next_to_the_control(monkeypatch,
     no_exceptions(at)
 
 
+@pytest.mark.floor
 def test_presets_fill_the_advanced_fields_and_edits_make_them_custom(monkeypatch, renders):
     at = app(monkeypatch, filter=99).run()  # an invalid filter: nothing renders while we try presets
     at.selectbox(key="preset").set_value("classic").run()

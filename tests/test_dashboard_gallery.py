@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from featviz_core.ascent import MAX_BATCH
 from dashboard_helpers import app, fresh_seed, page_at, no_exceptions, loss_charts, query_param
 from test_dashboard_line_jobs import line_jobs
@@ -13,6 +15,7 @@ def gallery_page(monkeypatch, **query):
     return page_at(monkeypatch, "gallery", **{**SMALL, **query})
 
 
+@pytest.mark.floor
 def test_gallery_renders_a_layer_in_batches_and_sorts_it(monkeypatch, renders):
     at = gallery_page(monkeypatch)
     assert at.selectbox(key="gallery_count").value == 16
@@ -69,6 +72,7 @@ def test_open_a_tile_in_explore(monkeypatch, renders):
     assert renders.count == rendered  # the gallery's picture, shown at once
 
 
+@pytest.mark.floor
 def test_how_it_works_fills_in_the_current_numbers(monkeypatch):
     at = app(monkeypatch, preset="quick", final_size=96, octaves=3, steps_per_octave=4, seed=fresh_seed()).run()
     at.switch_page("app_pages/how_it_works.py").run()
@@ -80,6 +84,7 @@ def test_how_it_works_fills_in_the_current_numbers(monkeypatch):
     assert len(at.main.image) >= 3 + 4  # the start images, and the picture growing over the octaves
 
 
+@pytest.mark.slow
 def test_dataset_examples_under_each_tile_from_one_pass(monkeypatch, renders):
     from featviz_core import examples
 

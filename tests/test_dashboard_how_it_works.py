@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from dashboard_helpers import app, fresh_seed, no_exceptions  # first: puts the repository root on sys.path
 from dashboard import formulas  # noqa: E402
 from featviz_core.objective_text import parse_objective
@@ -12,6 +14,7 @@ def how_it_works(monkeypatch, **query):
     return at.switch_page("app_pages/how_it_works.py").run()
 
 
+@pytest.mark.slow
 def test_the_formula_follows_the_objective(monkeypatch):
     channel = how_it_works(monkeypatch)
     no_exceptions(channel)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from dashboard_helpers import app, fresh_seed, no_exceptions, loss_charts
 
 PAGE = "app_pages/methods.py"
@@ -25,6 +27,8 @@ def test_picker_defaults_to_classic_and_robust_and_waits_for_a_click(monkeypatch
     assert not at.image and renders.count == before
 
 
+@pytest.mark.slow
+@pytest.mark.floor
 def test_a_render_shows_one_image_per_method_one_chart_and_a_quality_row_each(monkeypatch, renders):
     at = methods_page(monkeypatch)
     before = renders.count
@@ -44,6 +48,7 @@ def test_a_render_shows_one_image_per_method_one_chart_and_a_quality_row_each(mo
     assert any("least high-frequency" in text.value for text in at.main.markdown)
 
 
+@pytest.mark.slow
 def test_a_second_visit_shows_the_results_at_once(monkeypatch, renders):
     seed = fresh_seed()
     methods_page(monkeypatch, seed=seed).button(key="methods_render").click().run()
@@ -55,6 +60,7 @@ def test_a_second_visit_shows_the_results_at_once(monkeypatch, renders):
     assert "methods_render" not in [button.key for button in again.button]  # nothing left to render
 
 
+@pytest.mark.slow
 def test_custom_takes_the_sidebar_settings_and_four_methods_fit(monkeypatch, renders):
     at = methods_page(monkeypatch, steps_per_octave=3)
     at.multiselect(key="methods_chosen").set_value(["classic", "quick", "robust", "custom"]).run()

@@ -10,6 +10,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from dashboard_helpers import APP, ROOT
 
 DASHBOARD = ROOT / "dashboard"
@@ -55,6 +57,7 @@ def test_importing_the_dashboard_modules_leaves_sys_path_alone_and_no_name_shado
     assert found["top_level"] == [] and found["elsewhere"] == []
 
 
+@pytest.mark.slow
 def test_the_app_takes_dashboard_off_sys_path_and_imports_its_modules_from_the_package(tmp_path):
     """As under `streamlit run`, where dashboard/ is on sys.path: app.py takes it off for the whole run, and the
     module a test patches (`from dashboard import guard`) is the one the app uses."""

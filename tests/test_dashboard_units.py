@@ -13,6 +13,8 @@ from dashboard import charts, fields, model_choice, similarity, sidebar, tiles, 
 from featviz_core.ascent import Result, Snapshot
 from featviz_core.settings import PRESETS, RenderSettings, SettingsError
 
+pytestmark = pytest.mark.floor
+
 
 def test_every_advanced_field_is_a_core_field_and_every_preset_field_has_a_widget():
     assert fields.FIELDS and all(field.name in RenderSettings.__dataclass_fields__ for field in fields.FIELDS)

@@ -29,6 +29,7 @@ def _stored(folder: Path, digest: str, size: int, used: int) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_an_upload_is_hashed_once_however_often_the_page_reruns(monkeypatch, upload_dir, tmp_path):
     from dashboard import model_upload
     from user_models import gray28

@@ -148,6 +148,7 @@ def test_uniform_image_is_fully_robust_thanks_to_reflect_fill(meter):
     assert quality.robust == pytest.approx(1.0, abs=1e-4)
 
 
+@pytest.mark.slow
 def test_structure_is_robust_and_pixel_noise_is_not(tiny_model, meter):
     noise_scores, smooth_scores = [], []
     for filter_index in (0, 4, 8, 14):

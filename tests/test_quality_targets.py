@@ -11,6 +11,8 @@ from featviz_core.ascent import cached_model, render_batch
 from featviz_core.quality import QualityMeter
 from featviz_core.settings import preset
 
+pytestmark = pytest.mark.slow
+
 SMALL = dict(final_size=96, octaves=3)
 
 
