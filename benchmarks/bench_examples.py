@@ -39,7 +39,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from featviz_core.examples import layer_examples
-    from featviz_core.image_sets import image_set_from_folder, sample_image_set
+    from featviz_core.examples.image_sets import image_set_from_folder, sample_image_set
     from featviz_core.models import load_model
 
     began = time.perf_counter()

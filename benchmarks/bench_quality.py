@@ -6,7 +6,7 @@
 
 Every row renders the same filters of vgg16-offline one at a time (as Explore does), in one run, and
 measures each picture at the same display size (412 px, the final size of every row): act, robust and
-hf (featviz_core.quality). Each filter's act is divided by the reference's act on that filter; a row
+hf (featviz_core.ascent.quality). Each filter's act is divided by the reference's act on that filter; a row
 prints the median and the lowest of those ratios, the median robust and hf, and its render time as a
 share of the reference's. The target for the default: median act >= 0.9x the reference's, median
 robust >= 0.95, median hf <= 0.005, time <= 0.4x the reference's.
@@ -144,8 +144,8 @@ def main() -> None:
 
     mute_native_logs()  # TensorFlow's C++ start-up lines (FEATVIZ_NATIVE_LOGS=1 keeps them)
     from featviz_core.ascent import cached_model
-    from featviz_core.precision import compute_dtype
-    from featviz_core.quality import QualityMeter
+    from featviz_core.models.precision import compute_dtype
+    from featviz_core.ascent.quality import QualityMeter
 
     loaded = cached_model(MODEL)
     filters = FILTERS[:args.filters]

@@ -16,7 +16,7 @@ from dashboard import renders, server
 from dashboard.render_queue import Job
 from dashboard.uploads import IMAGE_TYPES
 from featviz_core.catalog import ModelLoadError
-from featviz_core.image_sets import (SAMPLE_PHOTOS, ImageSet, ImageSetError, image_set_from_files,
+from featviz_core.examples.image_sets import (SAMPLE_PHOTOS, ImageSet, ImageSetError, image_set_from_files,
                                      sample_image_set)
 from featviz_core.settings import RenderSettings
 
@@ -100,7 +100,7 @@ def find_layer(settings: RenderSettings, source: ImageSource):
     """Score every filter of the layer on the set (one batched pass in the server's line, with place,
     estimate and progress), or None with the reason shown."""
     from featviz_core.examples import layer_examples
-    from featviz_core.preprocessing import preprocess_for
+    from featviz_core.models.preprocessing import preprocess_for
 
     key = _layer_key(settings, source)
     image_set = source.image_set()

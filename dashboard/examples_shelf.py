@@ -11,7 +11,7 @@ from cachetools import LRUCache
 
 if TYPE_CHECKING:
     from featviz_core.examples import LayerExamples
-    from featviz_core.image_sets import ImageSet
+    from featviz_core.examples.image_sets import ImageSet
 
 MAX_IMAGE_SETS = 3
 MAX_LAYER_RESULTS = 16

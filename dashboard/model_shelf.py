@@ -12,7 +12,7 @@ from cachetools import LRUCache
 
 if TYPE_CHECKING:
     from featviz_core.models import LoadedModel
-    from featviz_core.quality import QualityMeter
+    from featviz_core.ascent.quality import QualityMeter
 
 MAX_MODELS = 2
 
@@ -67,7 +67,7 @@ class ModelShelf:
         key = (name, layer, preprocessing)
         with self._lock:
             if key not in self._meters:
-                from featviz_core.quality import QualityMeter
+                from featviz_core.ascent.quality import QualityMeter
 
                 self._meters[key] = QualityMeter(loaded, layer, preprocessing=preprocessing)
             return self._meters[key]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from featviz_core.start_images import BadImageError, decode_photo
+from featviz_core.ascent.start_images import BadImageError, decode_photo
 
 MAX_UPLOAD_MB = 10  # this uploader's limit; the server's (.streamlit/config.toml) is the largest of all
 IMAGE_TYPES = ["png", "jpg", "jpeg", "webp", "gif", "bmp", "tif", "tiff"]

@@ -157,7 +157,7 @@ def result_metrics(shown: renders.Shown, key: str) -> None:
 
 def _high_frequency_share(image: np.ndarray) -> float:
     """The hf figure of a live picture (TensorFlow is loaded already when there is one)."""
-    from featviz_core.quality import high_frequency_share
+    from featviz_core.ascent.quality import high_frequency_share
 
     return high_frequency_share(image)
 

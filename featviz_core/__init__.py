@@ -8,8 +8,7 @@ process: glibc's heap settings are an explicit call (`featviz_core.memory.tune_h
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from featviz_core.lazy import lazy_exports
 
 __version__ = "0.5.0"
 
@@ -20,13 +19,10 @@ _EXPORTS = {
     "list_layers": "models", "load_model": "models", "model_names": "models",
     "PRESETS": "settings", "RenderSettings": "settings", "SettingsError": "settings", "preset": "settings",
     "Objective": "objective_text", "parse_objective": "objective_text",
-    "BadImageError": "start_images",
+    "BadImageError": "ascent.start_images",
 }
 
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

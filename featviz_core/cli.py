@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
-from .memory import tune_heap
+from featviz_core.memory import tune_heap
 
 if TYPE_CHECKING:
     import numpy as np
@@ -57,8 +57,8 @@ ATLAS_COMMANDS = ("build", "merge", "info")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .parts import OPTIMIZERS, PARAMETERIZATIONS, PREPROCESSINGS, START_IMAGES, TRANSFORMS
-    from .settings import DEFAULT_PRESET, PRESETS
+    from featviz_core.parts import OPTIMIZERS, PARAMETERIZATIONS, PREPROCESSINGS, START_IMAGES, TRANSFORMS
+    from featviz_core.settings import DEFAULT_PRESET, PRESETS
 
     parser = argparse.ArgumentParser(prog="featviz", description="See what a CNN filter responds to.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -168,7 +168,7 @@ def setting_overrides(args: argparse.Namespace) -> dict[str, object]:
 
 
 def settings_from_args(args: argparse.Namespace):
-    from .settings import preset
+    from featviz_core.settings import preset
 
     chosen = setting_overrides(args)
     photo = None
@@ -183,7 +183,7 @@ def settings_from_args(args: argparse.Namespace):
 def fitted_to_model(settings, loaded, args: argparse.Namespace):
     """For a model that takes one input size only, the preset scaled down to it (settings.fit_to_input_size),
     unless the size or schedule was given (--size, --octaves, --steps)."""
-    from .settings import fit_to_model_input
+    from featviz_core.settings import fit_to_model_input
 
     if any(value is not None for value in (args.size, args.octaves, args.steps, args.final_steps)):
         return settings
@@ -231,7 +231,7 @@ class ProgressBar:
 
 
 def command_layers(args: argparse.Namespace) -> None:
-    from .models import load_model
+    from featviz_core.models import load_model
 
     loaded = load_model(args.model)
     print(f"{loaded.name}: {loaded.description}")
@@ -240,10 +240,10 @@ def command_layers(args: argparse.Namespace) -> None:
 
 
 def command_render(args: argparse.Namespace) -> None:
-    from .ascent import render
-    from .imaging import collage, gif_bytes, png_bytes
-    from .models import load_model
-    from .start_images import decode_photo
+    from featviz_core.ascent import render
+    from featviz_core.imaging import collage, gif_bytes, png_bytes
+    from featviz_core.models import load_model
+    from featviz_core.ascent.start_images import decode_photo
 
     settings = settings_from_args(args)
     if settings.start_photo:
@@ -264,9 +264,9 @@ def command_render(args: argparse.Namespace) -> None:
 
 
 def command_gallery(args: argparse.Namespace) -> None:
-    from .ascent import batch_limit, render_batch
-    from .imaging import collage, png_bytes
-    from .models import load_model
+    from featviz_core.ascent import batch_limit, render_batch
+    from featviz_core.imaging import collage, png_bytes
+    from featviz_core.models import load_model
 
     settings = settings_from_args(args)
     loaded = load_model(settings.model)
@@ -323,7 +323,7 @@ def command_atlas(args: argparse.Namespace) -> None:
 
 
 def _atlas_build(args: argparse.Namespace) -> None:
-    from .atlas_render import build_atlas, build_atlas_ray
+    from featviz_core.atlas.build import build_atlas, build_atlas_ray
 
     if args.start == "photo" or args.photo is not None:
         raise CliError("start photos are not allowed in an atlas: use --start noise, gray or gradient")
@@ -362,15 +362,15 @@ def _atlas_build(args: argparse.Namespace) -> None:
 
 
 def _atlas_merge(args: argparse.Namespace) -> None:
-    from .atlas import merge
+    from featviz_core.atlas import merge
 
     atlas = merge(args.out, args.sources)
     print(f"{args.out}: {atlas.count} filters of {atlas.model} from {len(args.sources)} atlases")
 
 
 def _atlas_info(args: argparse.Namespace) -> None:
-    from .atlas import open_atlas
-    from .results import fires_on_photos
+    from featviz_core.atlas import open_atlas
+    from featviz_core.results import fires_on_photos
 
     atlas = open_atlas(args.folder)
     total = sum(layer.filters for layer in atlas.layers)
@@ -391,7 +391,7 @@ def command_examples(args: argparse.Namespace) -> None:
     """`featviz examples MODEL LAYER`: the top patches of an image set per filter, as a PNG sheet (and JSON)."""
     import json
 
-    from .image_sets import image_set_from_folder, image_set_from_zip, sample_image_set
+    from featviz_core.examples.image_sets import image_set_from_folder, image_set_from_zip, sample_image_set
 
     filters = parse_filter_range(args.filters)
     if args.top < 1:
@@ -404,9 +404,9 @@ def command_examples(args: argparse.Namespace) -> None:
         image_set = image_set_from_zip(_read_file(args.images), args.images.name)
     else:
         raise CliError(f"--images: no such folder or zip file: {args.images}")
-    from .examples import examples_json, examples_sheet, layer_examples
-    from .imaging import png_bytes
-    from .models import load_model
+    from featviz_core.examples import examples_json, examples_sheet, layer_examples
+    from featviz_core.imaging import png_bytes
+    from featviz_core.models import load_model
 
     loaded = load_model(args.model)
     layer = next((info for info in loaded.layers if info.name == args.layer), None)
@@ -432,9 +432,9 @@ def command_examples(args: argparse.Namespace) -> None:
 def optimized_pictures(loaded, layer: str, filters: Sequence[int]) -> dict[int, np.ndarray]:
     """Each filter's picture with the default preset (fitted to a fixed input size): an atlas' when it has
     exactly these settings, else rendered in batches."""
-    from .ascent import batch_limit, render_batch
-    from .atlas import default_atlas_folders, find_atlases
-    from .settings import DEFAULT_PRESET, fit_to_model_input, preset
+    from featviz_core.ascent import batch_limit, render_batch
+    from featviz_core.atlas import default_atlas_folders, find_atlases
+    from featviz_core.settings import DEFAULT_PRESET, fit_to_model_input, preset
 
     settings = fit_to_model_input(preset(DEFAULT_PRESET, model=loaded.name, layer=layer), loaded.input_size)
     pictures = {}
@@ -461,10 +461,10 @@ COMMANDS = {"layers": command_layers, "render": command_render, "gallery": comma
 def _is_usage_error(error: Exception) -> bool:
     """Bad input the user can fix: arguments, settings, files, models, atlases (all TensorFlow-free
     to import). Any other error is a bug and keeps its traceback."""
-    from .atlas import AtlasError
-    from .catalog import ModelLoadError
-    from .settings import SettingsError
-    from .start_images import BadImageError
+    from featviz_core.atlas import AtlasError
+    from featviz_core.catalog import ModelLoadError
+    from featviz_core.settings import SettingsError
+    from featviz_core.ascent.start_images import BadImageError
 
     return isinstance(error, (CliError, SettingsError, BadImageError, AtlasError, ModelLoadError))
 

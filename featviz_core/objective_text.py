@@ -2,7 +2,7 @@
 
 TensorFlow-free (the dashboard and the atlas read objectives without loading it). `Objective` is a
 frozen, hashable value; `parse_objective` reads the text and `str()` writes it back the same way.
-The terms are the registry `parts.TERMS`; what each computes lives in `featviz_core.objectives`.
+The terms are the registry `parts.TERMS`; what each computes lives in `featviz_core.ascent.objectives`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .parts import TERMS
+from featviz_core.parts import TERMS
 
 
 MAX_WEIGHT = 1000.0

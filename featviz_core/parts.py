@@ -34,52 +34,52 @@ def _registry(*parts: Part) -> dict[str, Part]:
 
 
 TERMS = _registry(
-    Part("channel", "the filter's mean output over the whole image (classic)", "objectives:channel", "target"),
-    Part("neuron", "the filter's output at the centre position only", "objectives:neuron", "target"),
-    Part("deepdream", "the mean squared output of the whole layer (the filter is unused)", "objectives:deepdream",
+    Part("channel", "the filter's mean output over the whole image (classic)", "ascent.objectives:channel", "target"),
+    Part("neuron", "the filter's output at the centre position only", "ascent.objectives:neuron", "target"),
+    Part("deepdream", "the mean squared output of the whole layer (the filter is unused)", "ascent.objectives:deepdream",
          "target"),
-    Part("logit", "a classifier's class score", "objectives:channel", "target"),
-    Part("tv", "total variation: differences between neighbouring pixels", "objectives:total_variation", "penalty"),
-    Part("blur", "how far the image is from a blurred copy of itself", "objectives:blur_distance", "penalty"),
-    Part("diversity", "how unlike each other the variants of one filter are", "objectives:diversity", "group"),
+    Part("logit", "a classifier's class score", "ascent.objectives:channel", "target"),
+    Part("tv", "total variation: differences between neighbouring pixels", "ascent.objectives:total_variation", "penalty"),
+    Part("blur", "how far the image is from a blurred copy of itself", "ascent.objectives:blur_distance", "penalty"),
+    Part("diversity", "how unlike each other the variants of one filter are", "ascent.objectives:diversity", "group"),
 )
 
 PARAMETERIZATIONS = _registry(
-    Part("pixels", "optimize the pixels directly (classic)", "parameterizations:PIXELS"),
-    Part("fourier", "a decorrelated 1/f-scaled spectrum (Lucid): smoother, less noisy", "parameterizations:FOURIER"),
+    Part("pixels", "optimize the pixels directly (classic)", "ascent.parameterizations:PIXELS"),
+    Part("fourier", "a decorrelated 1/f-scaled spectrum (Lucid): smoother, less noisy", "ascent.parameterizations:FOURIER"),
     Part("maco", "only the spectrum's phase; its magnitude is fixed to natural photos' (MaCo)",
-         "parameterizations:MACO"),
+         "ascent.parameterizations:MACO"),
 )
 
 TRANSFORMS = _registry(
-    Part("none", "the network sees the image as it is", "transforms:unchanged"),
-    Part("jitter", "random pad and shift at every step", "transforms:pad_and_jitter"),
-    Part("standard", "random pad, shift, scale and rotation at every step (Lucid)", "transforms:robustness_transforms"),
+    Part("none", "the network sees the image as it is", "ascent.transforms:unchanged"),
+    Part("jitter", "random pad and shift at every step", "ascent.transforms:pad_and_jitter"),
+    Part("standard", "random pad, shift, scale and rotation at every step (Lucid)", "ascent.transforms:robustness_transforms"),
     Part("shown", "the network sees the picture as it will be shown (contrast-normalized, clipped): the rescue's view",
-         "transforms:as_shown"),
+         "ascent.transforms:as_shown"),
 )
 
 OPTIMIZERS = _registry(
-    Part("rms", "the gradient divided by its RMS (classic)", "optimizers:rms_step"),
-    Part("adam", "Adam on the RMS-normalized gradient (Lucid)", "optimizers:adam_step"),
+    Part("rms", "the gradient divided by its RMS (classic)", "ascent.optimizers:rms_step"),
+    Part("adam", "Adam on the RMS-normalized gradient (Lucid)", "ascent.optimizers:adam_step"),
     Part("adam-damped", "Adam whose coefficients with small gradients move less: far less speckle",
-         "optimizers:damped_adam_step"),
-    Part("nadam", "Adam with Nesterov momentum (MaCo)", "optimizers:nadam_step"),
+         "ascent.optimizers:damped_adam_step"),
+    Part("nadam", "Adam with Nesterov momentum (MaCo)", "ascent.optimizers:nadam_step"),
 )
 
 START_IMAGES = _registry(
-    Part("noise", "uniform noise around mid-gray (classic)", "start_images:noise"),
-    Part("gray", "a uniform mid-gray image", "start_images:gray"),
-    Part("gradient", "a smooth colour gradient", "start_images:gradient"),
-    Part("photo", "your own photo", "start_images:photo"),
+    Part("noise", "uniform noise around mid-gray (classic)", "ascent.start_images:noise"),
+    Part("gray", "a uniform mid-gray image", "ascent.start_images:gray"),
+    Part("gradient", "a smooth colour gradient", "ascent.start_images:gradient"),
+    Part("photo", "your own photo", "ascent.start_images:photo"),
 )
 
 PREPROCESSINGS = _registry(
     Part("model", "the model's own (caffe for VGG16, each Keras application's own, 0..255 for your .keras files)",
-         "preprocessing:model"),
-    Part("raw", "0..255 pixels as they are (the classic Keras script)", "preprocessing:raw"),
-    Part("unit", "x / 255: pixels in 0..1", "preprocessing:unit"),
-    Part("symmetric", "x / 127.5 - 1: pixels in -1..1", "preprocessing:symmetric"),
-    Part("caffe", "BGR minus the ImageNet mean (Keras' VGG16 and ResNet50)", "preprocessing:caffe"),
-    Part("torch", "(x / 255 - mean) / std with ImageNet's mean and std (PyTorch models)", "preprocessing:torch"),
+         "models.preprocessing:model"),
+    Part("raw", "0..255 pixels as they are (the classic Keras script)", "models.preprocessing:raw"),
+    Part("unit", "x / 255: pixels in 0..1", "models.preprocessing:unit"),
+    Part("symmetric", "x / 127.5 - 1: pixels in -1..1", "models.preprocessing:symmetric"),
+    Part("caffe", "BGR minus the ImageNet mean (Keras' VGG16 and ResNet50)", "models.preprocessing:caffe"),
+    Part("torch", "(x / 255 - mean) / std with ImageNet's mean and std (PyTorch models)", "models.preprocessing:torch"),
 )

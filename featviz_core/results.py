@@ -10,7 +10,7 @@ from typing import Callable
 
 import numpy as np
 
-from .settings import RenderSettings
+from featviz_core.settings import RenderSettings
 
 
 FIRES = 1e-7  # a strongest response on the sample photos above this: the filter fires on them
@@ -113,7 +113,7 @@ class Progress:
 
 @dataclass(frozen=True)
 class Quality:
-    """The quality proxies of one result image (featviz_core.quality measures them)."""
+    """The quality proxies of one result image (featviz_core.ascent.quality measures them)."""
 
     act: float
     robust: float

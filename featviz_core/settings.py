@@ -8,9 +8,9 @@ from typing import Iterable, Mapping
 
 import numpy as np
 
-from .layers import LayerInfo
-from .objective_text import CHANNEL, Objective, ObjectiveError, parse_objective
-from .parts import OPTIMIZERS, PARAMETERIZATIONS, PREPROCESSINGS, START_IMAGES, TRANSFORMS, Part
+from featviz_core.layers import LayerInfo
+from featviz_core.objective_text import CHANNEL, Objective, ObjectiveError, parse_objective
+from featviz_core.parts import OPTIMIZERS, PARAMETERIZATIONS, PREPROCESSINGS, START_IMAGES, TRANSFORMS, Part
 
 MIN_OCTAVE_SIZE = 16  # the first octave of a picture of 32 px or more is at least this big
 MIN_FINAL_SIZE = 8  # small enough for the fixed inputs of MNIST-sized models (28 px)

@@ -20,7 +20,7 @@ from PIL import Image
 import featviz_core
 
 from featviz_core.atlas import AtlasError, default_atlas_folders, find_atlases, merge, open_atlas
-from featviz_core.atlas_render import BuildProgress, build_atlas, build_atlas_ray, plan
+from featviz_core.atlas.build import BuildProgress, build_atlas, build_atlas_ray, plan
 from featviz_core.cli import main
 from featviz_core.layers import LayerInfo
 from featviz_core.settings import RenderSettings, preset
@@ -64,7 +64,7 @@ def full_atlas(tmp_path_factory) -> Path:
 @pytest.mark.slow
 def test_an_atlas_holds_what_render_batch_gives(capsys, tmp_path, tiny_model):
     from featviz_core.ascent import render_batch
-    from featviz_core.quality import QualityMeter
+    from featviz_core.ascent.quality import QualityMeter
 
     out = tmp_path / "atlas"
     code, stdout, err = run_cli(capsys, "atlas", "tiny", "-o", out, "--steps", "2", "--octaves", "2", "--size", "80",
@@ -118,7 +118,7 @@ def test_an_atlas_holds_what_render_batch_gives(capsys, tmp_path, tiny_model):
 
 
 def test_weights_hash_changes_with_the_weights(tiny_model):
-    from featviz_core.atlas_render import weights_sha256
+    from featviz_core.atlas.build import weights_sha256
     from featviz_core.models import load_model
 
     other = load_model("tiny")
@@ -212,7 +212,7 @@ def test_a_finished_atlas_reruns_without_tensorflow(full_atlas):
         assert atlas.entry("block2_conv2", 15).image().shape == (32, 32, 3)
         assert find_atlases([{str(full_atlas.parent)!r}])[0][0].root == atlas.root
         heavy = [name for name in ("tensorflow", "keras", "featviz_core.models", "featviz_core.ascent",
-                                   "featviz_core.quality") if name in sys.modules]
+                                   "featviz_core.ascent.quality") if name in sys.modules]
         assert not heavy, heavy
         sys.exit(code)
     """)

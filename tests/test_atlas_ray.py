@@ -7,7 +7,7 @@ import pytest
 ray = pytest.importorskip("ray")
 
 from featviz_core.atlas import open_atlas  # noqa: E402
-from featviz_core.atlas_render import SHARDS_FOLDER  # noqa: E402
+from featviz_core.atlas.build import SHARDS_FOLDER  # noqa: E402
 from test_atlas import atlas_cli  # noqa: E402
 
 pytestmark = pytest.mark.slow

@@ -11,11 +11,12 @@ import numpy as np
 import pytest
 
 from featviz_core import ascent, imaging
-from featviz_core.ascent import DEAD_LOSS, Progress, Result, render, render_batch
-from featviz_core.devices import device_name
+from featviz_core.ascent import DEAD_LOSS, render, render_batch
+from featviz_core.results import Progress, Result
+from featviz_core.models.devices import device_name
 from featviz_core.models import LoadedModel, load_model
 from featviz_core.settings import Method, RenderSettings
-from featviz_core.start_images import make_start_image
+from featviz_core.ascent.start_images import make_start_image
 
 LAYER = "block2_conv1"  # 16 filters; 1, 3, 5 and 7 stay alive on noise
 

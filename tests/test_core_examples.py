@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from featviz_core import image_sets
+from featviz_core.examples import image_sets
 from featviz_core.cli import main
 from featviz_core.examples import (Example, ReceptiveField, examples_json, examples_sheet, layer_examples, patch,
                                    receptive_field)
-from featviz_core.image_sets import (ImageSet, ImageSetError, NamedImage, image_set_from_files, image_set_from_folder,
+from featviz_core.examples.image_sets import (ImageSet, ImageSetError, NamedImage, image_set_from_files, image_set_from_folder,
                                      image_set_from_zip,
                                      sample_image_set)
 from featviz_core.models import LoadedModel, feature_model

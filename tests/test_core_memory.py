@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from featviz_core import ascent, lean_gradients, memory
+from featviz_core import ascent, memory
+from featviz_core.ascent import lean_gradients
 from featviz_core.ascent import render
-from featviz_core.lean_gradients import lean_input_gradients
+from featviz_core.ascent.lean_gradients import lean_input_gradients
 from featviz_core.models import load_model
 from featviz_core.settings import preset
 

@@ -7,10 +7,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from featviz_core import imaging, objectives, optimizers, parameterizations, transforms
-from featviz_core.ascent import AscentStep, _strongest, render, render_batch
+from featviz_core import imaging
+from featviz_core.ascent import objectives, optimizers, parameterizations, transforms
+from featviz_core.ascent import AscentStep, render, render_batch
+from featviz_core.ascent.loop import _strongest
 from featviz_core.models import pre_activation_model
-from featviz_core.quality import high_frequency_share
+from featviz_core.ascent.quality import high_frequency_share
 from featviz_core.settings import Method, RenderSettings, SettingsError
 
 

@@ -16,7 +16,7 @@ import pytest
 from featviz_core import models
 from featviz_core.ascent import render
 from featviz_core.models import ModelLoadError, feature_model, list_layers, load_model, pre_activation_model
-from featviz_core.precision import compute_dtype, model_compute_dtype, use_compute_dtype
+from featviz_core.models.precision import compute_dtype, model_compute_dtype, use_compute_dtype
 from featviz_core.settings import RenderSettings
 
 TINY_LAYERS = [("block1_conv1", 8), ("block1_conv2", 8), ("block2_conv1", 16), ("block2_conv2", 16)]

@@ -104,13 +104,13 @@ def test_the_rescue_makes_a_filter_fire_that_never_fires_from_noise():
 def test_a_filter_that_fires_on_the_photos_is_rescued_again_when_a_resize_loses_it(monkeypatch):
     """Big octave steps (1.6x) lose the spot picture's firing at each resize: only a filter known to fire on the
     sample photos climbs again at each octave start (whose pictures are worth the extra steps)."""
-    from featviz_core import ascent
+    from featviz_core.ascent import loop
 
     loaded = spot_detector()
     settings = spot_settings(octaves=4, steps_per_octave=3, final_size=160, upscale_factor=1.6)
     rescue_steps = {}
     for fires in (False, True):
-        monkeypatch.setattr(ascent, "_fires_on_photos", lambda model, layer, index, fires=fires: fires)
+        monkeypatch.setattr(loop, "_fires_on_photos", lambda model, layer, index, fires=fires: fires)
         rescue_steps[fires] = render(settings, loaded).rescue_steps
     assert rescue_steps[False] <= 2 * RESCUE_STEPS  # after the warm-up and at the end only
     assert rescue_steps[True] > rescue_steps[False] + RESCUE_STEPS  # and again after the resizes
@@ -126,7 +126,7 @@ def test_a_filter_that_cannot_fire_stays_dead_and_says_so_against_the_photos():
 
 
 def test_the_default_recipe_is_the_atlas_recipe_and_renders_at_the_shown_size():
-    from featviz_core.atlas_render import atlas_settings
+    from featviz_core.atlas.build import atlas_settings
     from featviz_core.settings import DEFAULT_PRESET, matching_preset
 
     assert matching_preset(atlas_settings("vgg16-offline")) == DEFAULT_PRESET
@@ -138,7 +138,7 @@ def test_photo_peaks_are_kept_per_layer_without_keeping_the_model_alive():
     import gc
     import weakref
 
-    from featviz_core.photo_response import photo_peak
+    from featviz_core.examples.photo_response import photo_peak
 
     loaded = spot_detector()
     assert photo_peak(loaded, "spots", 0) > 0.5  # plain brightness: every photo lights it

@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from featviz_core import imaging, start_images
+from featviz_core import imaging
+from featviz_core.ascent import start_images
 from featviz_core.ascent import render
 from featviz_core.settings import RenderSettings
-from featviz_core.start_images import BadImageError, decode_photo, make_start_image
+from featviz_core.ascent.start_images import BadImageError, decode_photo, make_start_image
 
 
 def encode(image: Image.Image, fmt: str, **options) -> bytes:

@@ -14,11 +14,11 @@ from featviz_core.ascent import render
 from featviz_core.cli import main
 from featviz_core.models import ModelLoadError, list_layers, load_model, pre_activation_model
 from featviz_core.imaging import match_channels
-from featviz_core.precision import compute_dtype
-from featviz_core.preprocessing import to_model_channels, working_channels
-from featviz_core.quality import QualityMeter
+from featviz_core.models.precision import compute_dtype
+from featviz_core.models.preprocessing import to_model_channels, working_channels
+from featviz_core.ascent.quality import QualityMeter
 from featviz_core.settings import fit_to_input_size, preset
-from featviz_core.start_images import make_start_image
+from featviz_core.ascent.start_images import make_start_image
 
 MEASURE_RTOL = 1e-2 if compute_dtype() == "bfloat16" else 1e-3  # a render measures in bfloat16 where the CPU has it
 
@@ -253,8 +253,8 @@ def test_cli_exits_2_with_one_line_for_bad_files(capsys, tmp_path, bad_files, na
 # --- input preprocessings -----------------------------------------------------------------------
 
 def test_each_preprocessing_maps_pixels_as_documented(tiny_model):
-    from featviz_core import preprocessing
-    from featviz_core.preprocessing import preprocess_for
+    from featviz_core.models import preprocessing
+    from featviz_core.models.preprocessing import preprocess_for
 
     rgb = tf.constant(np.random.default_rng(2).uniform(0, 255, (1, 4, 4, 3)), tf.float32)
     gray, four = to_model_channels(rgb, 1), tf.concat([rgb, rgb[..., :1]], axis=-1)

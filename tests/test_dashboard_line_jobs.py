@@ -42,9 +42,10 @@ def test_stop_in_the_middle_of_a_batched_gallery_keeps_finished_tiles_and_says_w
         server.store().keep(result)
     partial = [replace(result, cancelled=True) for result in render_batch(settings[4], range(4, 8), loaded)]
     monkeypatch.setattr(server, "session_id", lambda: "visitor")
-    stopping = threading.Event()
+    running, stopping = threading.Event(), threading.Event()
 
     def batch(job):  # the batch that was rendering: it ends a moment after it is told to stop
+        running.set()
         assert job.cancel.wait(30)
         stopping.set()
         threading.Event().wait(0.5)
@@ -53,6 +54,7 @@ def test_stop_in_the_middle_of_a_batched_gallery_keeps_finished_tiles_and_says_w
         return partial
 
     server.line().submit("visitor", renders.render_key(settings[4], range(4, 8)), batch, 1.0)
+    assert running.wait(60)  # (the server's one worker may first finish what an earlier test left in the line)
     monkeypatch.setattr(renders, "stopped", lambda scope, token: scope == "gallery")  # the click on Stop
     at.run()
     no_exceptions(at)

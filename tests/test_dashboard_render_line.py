@@ -269,7 +269,8 @@ def test_a_model_being_loaded_blocks_only_those_who_want_that_model(monkeypatch)
 
 
 def test_the_model_shelf_keeps_the_most_recently_used_models_and_drops_a_gone_model_s_meters(monkeypatch):
-    from featviz_core import models, quality
+    from featviz_core import models
+    from featviz_core.ascent import quality
     from dashboard.model_shelf import ModelShelf
 
     monkeypatch.setattr(models, "load_model", lambda name: f"model {name}")

@@ -10,7 +10,7 @@ import pytest
 import dashboard_helpers  # noqa: F401  (first: puts the repository root, home of the package dashboard, on sys.path)
 from dashboard_helpers import ROOT
 from dashboard import charts, fields, model_choice, similarity, sidebar, tiles, urlstate
-from featviz_core.ascent import Result, Snapshot
+from featviz_core.results import Result, Snapshot
 from featviz_core.settings import PRESETS, RenderSettings, SettingsError
 
 pytestmark = pytest.mark.floor

@@ -1,4 +1,4 @@
-"""Tests for featviz_core.quality: the act / robust / hf / dead-rate proxies."""
+"""Tests for featviz_core.ascent.quality: the act / robust / hf / dead-rate proxies."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from PIL import Image, ImageFilter
 
 from featviz_core import ascent, settings
 from featviz_core.models import feature_model
-from featviz_core.quality import (
+from featviz_core.ascent.quality import (
     MAX_JITTER_PX,
     MAX_ROTATION_DEGREES,
     SCALE_RANGE,

@@ -8,7 +8,7 @@ import statistics
 import pytest
 
 from featviz_core.ascent import cached_model, render_batch
-from featviz_core.quality import QualityMeter
+from featviz_core.ascent.quality import QualityMeter
 from featviz_core.settings import preset
 
 pytestmark = pytest.mark.slow

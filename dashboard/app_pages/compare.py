@@ -6,7 +6,7 @@ from dashboard import charts, renders, sidebar, similarity, uploads, views
 from featviz_core import imaging
 from featviz_core.results import Result
 from featviz_core.settings import RenderSettings
-from featviz_core.start_images import make_start_image
+from featviz_core.ascent.start_images import make_start_image
 
 START_WIDTH = 160
 STARTS = {"noise": "Noise (classic)", "gray": "Uniform gray", "gradient": "Colour gradient", "photo": "Your photo"}

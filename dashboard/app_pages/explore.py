@@ -4,7 +4,7 @@ import streamlit as st
 
 from dashboard import examples_panel, model_choice, model_upload, renders, sidebar, tiles, uploads, views
 from featviz_core.results import Result
-from featviz_core.start_images import make_start_image
+from featviz_core.ascent.start_images import make_start_image
 
 _LIVE = "_explore_live"
 

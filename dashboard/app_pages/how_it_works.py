@@ -4,7 +4,7 @@ import streamlit as st
 
 from dashboard import charts, formulas, renders, sidebar, views
 from featviz_core import imaging
-from featviz_core.start_images import make_start_image
+from featviz_core.ascent.start_images import make_start_image
 
 st.title("How it works")
 selection = sidebar.valid_selection()

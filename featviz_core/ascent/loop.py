@@ -20,18 +20,19 @@ import numpy as np
 import tensorflow as tf
 from cachetools import LRUCache
 
-from . import imaging, objectives
-from .devices import device_name
-from .lean_gradients import lean_input_gradients
-from .memory import release_freed_memory
-from .models import LoadedModel, fixed_input_size, load_model, pre_activation_model
-from .parts import OPTIMIZERS, PARAMETERIZATIONS, TRANSFORMS
-from .preprocessing import measured_with, preprocess_for, to_model_channels, working_channels
-from .photo_response import photo_peak
-from .precision import model_compute_dtype
-from .results import Progress, Result, Snapshot, fires_on_photos
-from .settings import PLATEAU_STEPS, Method, RenderSettings
-from .start_images import make_start_image
+from featviz_core import imaging
+from featviz_core.ascent import objectives
+from featviz_core.models.devices import device_name
+from featviz_core.ascent.lean_gradients import lean_input_gradients
+from featviz_core.memory import release_freed_memory
+from featviz_core.models import LoadedModel, fixed_input_size, load_model, pre_activation_model
+from featviz_core.parts import OPTIMIZERS, PARAMETERIZATIONS, TRANSFORMS
+from featviz_core.models.preprocessing import measured_with, preprocess_for, to_model_channels, working_channels
+from featviz_core.examples.photo_response import photo_peak
+from featviz_core.models.precision import model_compute_dtype
+from featviz_core.results import Progress, Result, Snapshot, fires_on_photos
+from featviz_core.settings import PLATEAU_STEPS, Method, RenderSettings
+from featviz_core.ascent.start_images import make_start_image
 
 DEAD_LOSS = imaging.EPSILON
 RESCUE_STEPS = 32  # most steps spent, each time, making a dead filter fire

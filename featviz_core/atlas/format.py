@@ -22,10 +22,10 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 import numpy as np
 from PIL import Image
 
-from . import __version__
-from .layers import LayerInfo
-from .results import Result, Snapshot
-from .settings import RenderSettings, upgrade_legacy_settings
+from featviz_core import __version__
+from featviz_core.layers import LayerInfo
+from featviz_core.results import Result, Snapshot
+from featviz_core.settings import RenderSettings, upgrade_legacy_settings
 
 FORMAT = "featviz-atlas/1"
 INDEX = "index.json"

@@ -7,7 +7,7 @@ import io
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .parts import START_IMAGES
+from featviz_core.parts import START_IMAGES
 
 MAX_PHOTO_BYTES = 20 * 1024 * 1024
 MAX_PHOTO_PIXELS = 40_000_000  # rejected before decoding; Pillow's own bomb guard stays on too

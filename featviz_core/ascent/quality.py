@@ -26,10 +26,10 @@ from typing import Sequence
 import numpy as np
 import tensorflow as tf
 
-from .imaging import LUMA
-from .models import LoadedModel, feature_model, fixed_input_size
-from .preprocessing import measured_with, preprocess_for, to_model_channels
-from .results import Quality  # noqa: F401  (defined TensorFlow-free, measured here)
+from featviz_core.imaging import LUMA
+from featviz_core.models import LoadedModel, feature_model, fixed_input_size
+from featviz_core.models.preprocessing import measured_with, preprocess_for, to_model_channels
+from featviz_core.results import Quality  # noqa: F401  (defined TensorFlow-free, measured here)
 
 DEAD_ACTIVATION = 1e-7
 MAX_JITTER_PX = 8
@@ -64,7 +64,7 @@ class QualityMeter:
 
     Images are as the ascent optimizes them (`preprocessing.working_channels`): RGB, which a gray model
     sees as its luminance, or all the channels of a model with 4 or more. `preprocessing` names how pixels are fed (see
-    `featviz_core.preprocessing`; "raw" is judged the model's own way, as the ascent's measure)."""
+    `featviz_core.models.preprocessing`; "raw" is judged the model's own way, as the ascent's measure)."""
 
     def __init__(self, loaded: LoadedModel, layer: str, views: int = 16, seed: int = 0,
                  views_per_call: int = VIEWS_PER_CALL, preprocessing: str = "model") -> None:

@@ -19,7 +19,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 import numpy as np
 from PIL import Image
 
-from .start_images import MAX_PHOTO_BYTES, PHOTO_MAX_SIDE, BadImageError, decode_photo
+from featviz_core.ascent.start_images import MAX_PHOTO_BYTES, PHOTO_MAX_SIDE, BadImageError, decode_photo
 
 MAX_SET_IMAGES = 500
 MAX_SET_BYTES = 200 * 2**20  # decoded pixels of the whole set (uint8 RGB), and the files read to get them

@@ -24,11 +24,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .imaging import LUMA
-from .parts import PREPROCESSINGS
+from featviz_core.imaging import LUMA
+from featviz_core.parts import PREPROCESSINGS
 
 if TYPE_CHECKING:
-    from .models import LoadedModel
+    from featviz_core.models.loading import LoadedModel
 
 Preprocess = Callable[[tf.Tensor], tf.Tensor]
 

@@ -19,15 +19,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
-from . import __version__
-from .atlas import (FORMAT, IMAGE_FORMAT, INDEX, AtlasError, entry_to_json, identity_difference, image_name,
+from featviz_core import __version__
+from featviz_core.atlas.format import (FORMAT, IMAGE_FORMAT, INDEX, AtlasError, entry_to_json, identity_difference, image_name,
                     iter_entries_json, merge, open_atlas, read_index, settings_to_json, write_bytes_atomic,
                     write_image_atomic, write_index_atomic)
-from .layers import LayerInfo
-from .settings import DEFAULT_PRESET, RenderSettings, matching_preset, preset
+from featviz_core.layers import LayerInfo
+from featviz_core.settings import DEFAULT_PRESET, RenderSettings, matching_preset, preset
 
 if TYPE_CHECKING:
-    from .models import LoadedModel
+    from featviz_core.models import LoadedModel
 
 PLAN_CHUNK = 16  # filters per work unit when no batch is given (ascent's largest batch)
 DEFAULT_IMAGE_SIZE = 256
@@ -249,7 +249,7 @@ def check_new_atlas_folder(out: Path) -> None:
 
 
 def _load(model_name: str) -> "LoadedModel":
-    from .models import load_model
+    from featviz_core.models import load_model
 
     return load_model(model_name)
 
@@ -270,7 +270,7 @@ class _BatchRenderer:
         return time.perf_counter() - self.began
 
     def render_unit(self, layer: str, filters: list[int]) -> None:
-        from .ascent import batch_limit
+        from featviz_core.ascent import batch_limit
 
         settings = self.settings.with_changes(layer=layer, filter=filters[0])
         size = min(self.batch or len(filters), batch_limit(settings))
@@ -278,8 +278,8 @@ class _BatchRenderer:
             self._render_batch(settings, filters[first:first + size])
 
     def _render_batch(self, settings: RenderSettings, filters: list[int]) -> None:
-        from .ascent import render_batch
-        from .quality import QualityMeter
+        from featviz_core.ascent import render_batch
+        from featviz_core.ascent.quality import QualityMeter
 
         def report(event) -> None:
             self._report(settings.layer, filters, event.step, event.total_steps)
@@ -413,14 +413,14 @@ def _ray_shard(folder: str, request: dict[str, Any], shard: tuple[int, int], exc
     """One Ray task: build shard K/N into `folder`; return its files when the driver is on another node."""
     import ray
 
-    from .memory import tune_heap
+    from featviz_core.memory import tune_heap
 
     tune_heap()  # a fresh worker process, before TensorFlow starts its threads
     if threads:
         import tensorflow as tf
 
         tf.config.threading.set_intra_op_parallelism_threads(threads)
-    from .models import ModelLoadError
+    from featviz_core.models import ModelLoadError
 
     root = Path(folder)
     try:

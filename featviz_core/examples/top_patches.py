@@ -18,9 +18,9 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image, ImageDraw
 
-from .image_sets import ImageSet
-from .imaging import match_channels
-from .models import LoadedModel, feature_model
+from featviz_core.examples.image_sets import ImageSet
+from featviz_core.imaging import match_channels
+from featviz_core.models import LoadedModel, feature_model
 
 WORKING_SIZE = 224  # shorter side of each image as the network sees it (models without a fixed input size)
 MAX_ASPECT = 4  # longer side at most this many times the shorter one

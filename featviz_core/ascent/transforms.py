@@ -10,7 +10,7 @@ import math
 
 import tensorflow as tf
 
-from .imaging import DISPLAY_STD, EPSILON
+from featviz_core.imaging import DISPLAY_STD, EPSILON
 
 PAD_FRACTION = 12 / 224
 JITTER_FRACTION = 8 / 224

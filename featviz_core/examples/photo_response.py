@@ -6,9 +6,9 @@ from __future__ import annotations
 import threading
 import weakref
 
-from .examples import layer_examples
-from .image_sets import sample_image_set
-from .models import LoadedModel
+from featviz_core.examples.top_patches import layer_examples
+from featviz_core.examples.image_sets import sample_image_set
+from featviz_core.models import LoadedModel
 
 # Per model (held weakly: a model dropped elsewhere takes its figures with it), per layer: every filter's peak.
 _peaks: weakref.WeakKeyDictionary[LoadedModel, dict[str, tuple[float, ...]]] = weakref.WeakKeyDictionary()

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from .objective_text import Objective
-from .parts import TERMS
+from featviz_core.objective_text import Objective
+from featviz_core.parts import TERMS
 
 
 def _spatial_mean(values: tf.Tensor) -> tf.Tensor:

@@ -17,10 +17,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from . import catalog
-from .layers import LayerInfo
-from .precision import use_compute_dtype
-from .catalog import (ENTRIES, OFFLINE_MODEL, OFFLINE_WEIGHTS_ENV, ModelLoadError, describe,  # noqa: F401
+from featviz_core import catalog
+from featviz_core.layers import LayerInfo
+from featviz_core.models.precision import use_compute_dtype
+from featviz_core.catalog import (ENTRIES, OFFLINE_MODEL, OFFLINE_WEIGHTS_ENV, ModelLoadError, describe,  # noqa: F401
                       model_names, offline_weights_path)
 
 Preprocess = Callable[[tf.Tensor], tf.Tensor]
