@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import featviz_core
 
 CORE = Path(featviz_core.__file__).parent
@@ -23,6 +25,7 @@ def test_tensorflow_free_modules_import_without_tensorflow():
     assert done.stdout.strip() == "[]", done.stderr[-2000:]
 
 
+@pytest.mark.slow  # a fresh interpreter that imports TensorFlow
 def test_a_tensorflow_module_does_load_it():  # the probe above can tell
     probe = "import sys, featviz_core.ascent.loop; print('tensorflow' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
