@@ -280,6 +280,7 @@ def test_find_atlases_reports_broken_ones(tmp_path, full_atlas, monkeypatch):
     (tmp_path / "not-an-atlas").mkdir()
     monkeypatch.setenv("FEATVIZ_ATLAS", os.pathsep.join([str(tmp_path), str(tmp_path / "missing")]))
     folders = default_atlas_folders()
+    assert folders[0] == Path(__file__).resolve().parents[1] / "atlas"  # the shipped atlases come first
     assert folders[-2:] == [tmp_path, tmp_path / "missing"]
     atlases, problems = find_atlases(folders)
     assert [atlas.root.name for atlas in atlases if atlas.root.parent == tmp_path] == ["good"]

@@ -345,7 +345,7 @@ def default_atlas_folders() -> list[Path]:
     """Where to look for atlases: the repository's atlas/ folder (when it exists) and the folders in
     FEATVIZ_ATLAS (os.pathsep-separated; each may be an atlas or a folder of atlases)."""
     folders = []
-    repository = Path(__file__).resolve().parents[1] / "atlas"
+    repository = Path(__file__).resolve().parents[2] / "atlas"
     if repository.is_dir():
         folders.append(repository)
     folders += [Path(part).expanduser() for part in os.environ.get(ATLAS_ENV, "").split(os.pathsep) if part.strip()]
