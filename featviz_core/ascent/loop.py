@@ -300,9 +300,10 @@ class _Run:
         untransformed, until the picture fires above `enough` (at most RESCUE_STEPS steps); the requested
         objective then goes on from there. Pictures that fire are left as they are. With
         `only_photo_firing`, only filters known to fire on the sample photos are rescued (again)."""
-        weak = np.array([index for index in np.flatnonzero(self.alive) if self.losses[index][-1] <= RESCUED_LOSS
-                         and (not only_photo_firing or self.fires_on_photos(int(self.filters[index])))], int)
+        weak = np.array([index for index in np.flatnonzero(self.alive) if self.losses[index][-1] <= RESCUED_LOSS], int)
         dead = weak[self._shown_activations(weak) <= DEAD_LOSS]  # (a strong climber's picture fires: not measured)
+        if only_photo_firing:  # (asked last: the first time for a layer, it scores the photos)
+            dead = np.array([index for index in dead if self.fires_on_photos(int(self.filters[index]))], int)
         if not len(dead):
             return
         step = self.rescue_step()
