@@ -148,8 +148,7 @@ def load_in_line(name: str, where: DeltaGenerator) -> "LoadedModel":
         job.phase = f"Starting TensorFlow and loading {model_upload.short_name(name)} (once per server)..."
         return shelf.get(name)
 
-    job = server.line().submit(server.session_id(), job_key("load", name), work, LOAD_COST, kind="load")
-    return wait(job, where, f"Loading {model_upload.short_name(name)}", preview=False).value
+    return in_line(job_key("load", name), work, LOAD_COST, where, f"Loading {model_upload.short_name(name)}")
 
 
 def in_line(key: tuple, work: Callable[[Job], T], cost: float, where: DeltaGenerator, label: str) -> T:
