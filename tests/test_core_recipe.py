@@ -116,6 +116,47 @@ def test_a_filter_that_fires_on_the_photos_is_rescued_again_when_a_resize_loses_
     assert rescue_steps[True] > rescue_steps[False] + RESCUE_STEPS  # and again after the resizes
 
 
+def edge_detector() -> LoadedModel:
+    """One 7x7 filter on 0..1 pixels: the left half's mean minus the right half's, minus a bias. A photo's
+    sharp edges overcome the bias; noise, even contrast-stretched as pictures are shown, never does."""
+    inputs = keras.Input((None, None, 3))
+    conv = keras.layers.Conv2D(1, 7, activation="relu", name="edges")  # no padding: no edge at the border
+    kernel = np.zeros((7, 7, 3, 1), np.float32)
+    kernel[:, :3], kernel[:, 4:] = 1 / 21, -1 / 21
+    model = keras.Model(inputs, conv(inputs))
+    conv.set_weights([kernel, np.array([-1.0], np.float32)])
+    return LoadedModel("edges", "an edge detector (test)", model, lambda x: x / 255.0)
+
+
+def test_a_filter_the_climb_cannot_wake_starts_again_from_its_best_photo_patch(monkeypatch):
+    """The last resort: with the rescue's climb taken away (0 steps) and steps too small to wake it, a
+    filter that fires on the sample photos starts again from its best photo patch tiled over the picture
+    and ends alive; without the photo patch it ends dead."""
+    from featviz_core.ascent import loop
+
+    loaded = edge_detector()
+    settings = spot_settings(model="edges", layer="edges", filter=0, step_size=0.01)
+    monkeypatch.setattr(loop, "RESCUE_STEPS", 0)
+    seeded = render(settings, loaded)
+    assert not seeded.dead and seeded.final_activation > 0
+    monkeypatch.setattr(loop, "_photo_tile_or_none", lambda model, layer, index, size: None)
+    unseeded = render(settings, loaded)
+    assert unseeded.dead and unseeded.photo_peak > 0.1  # alive on the photos, dead in the picture
+
+
+def test_a_photo_tile_repeats_the_patch_where_the_filter_fires_most():
+    from featviz_core.examples.photo_response import photo_peak, photo_tile
+
+    loaded = spot_detector()
+    tile = photo_tile(loaded, "spots", 0, 50)
+    assert tile.shape == (50, 50, 3) and tile.dtype == np.float32
+    loaded = edge_detector()
+    tile = photo_tile(loaded, "edges", 0, 60)
+    response = loaded.model(loaded.preprocess(tile[None])).numpy()[0, ..., 0]
+    assert response.max() >= 0.9 * photo_peak(loaded, "edges", 0)  # the patch fires as it did in its photo
+    assert (response > 0.5 * response.max()).sum() > 1  # and it does so in every copy
+
+
 def test_a_filter_that_cannot_fire_stays_dead_and_says_so_against_the_photos():
     loaded = spot_detector()
     hopeless = render(spot_settings(filter=2), loaded)

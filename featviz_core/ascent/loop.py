@@ -13,7 +13,7 @@ import functools
 import threading
 import time
 import weakref
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 import numpy as np
@@ -28,7 +28,7 @@ from featviz_core.memory import release_freed_memory
 from featviz_core.models import LoadedModel, fixed_input_size, load_model, pre_activation_model
 from featviz_core.parts import OPTIMIZERS, PARAMETERIZATIONS, TRANSFORMS
 from featviz_core.models.preprocessing import measured_with, preprocess_for, to_model_channels, working_channels
-from featviz_core.examples.photo_response import photo_peak
+from featviz_core.examples.photo_response import photo_peak, photo_tile
 from featviz_core.models.precision import model_compute_dtype
 from featviz_core.results import Progress, Result, Snapshot, fires_on_photos
 from featviz_core.settings import PLATEAU_STEPS, Method, RenderSettings
@@ -181,10 +181,11 @@ def render_batch(settings: RenderSettings, filters: Sequence[int], model: Loaded
         item.check_layer(loaded.layers)
     if not per_filter:
         raise ValueError("filters must name at least one filter")
-    rescue = functools.partial(ascent_step, loaded, settings.layer, rescue_method(settings.method))
-    fires = functools.partial(_fires_on_photos, loaded, settings.layer)
+    rescue = _Rescue(functools.partial(ascent_step, loaded, settings.layer, rescue_method(settings.method)),
+                     functools.partial(_fires_on_photos, loaded, settings.layer),
+                     functools.partial(_photo_tile_or_none, loaded, settings.layer))
     results = _Run(settings, per_filter, ascent_step(loaded, settings.layer, settings.method), on_progress,
-                   rescue, fires).execute()
+                   rescue).execute()
     release_freed_memory()  # give the big octaves' freed activations back to the OS between renders
     if any(result.dead for result in results):
         results = [with_photo_peak(result, loaded) for result in results]
@@ -210,15 +211,31 @@ def _photo_peak_or_none(loaded: LoadedModel, layer: str, filter_index: int) -> f
         return None
 
 
+def _photo_tile_or_none(loaded: LoadedModel, layer: str, filter_index: int, size: int) -> np.ndarray | None:
+    """`photo_tile`, or None for a model the photos cannot be fed to."""
+    try:
+        return photo_tile(loaded, layer, filter_index, size)
+    except Exception:  # noqa: BLE001 - whatever the model's own layers raise on the photos
+        return None
+
+
+@dataclass(frozen=True)
+class _Rescue:
+    """What rescuing a layer's dead filters needs, each made on first use: the rescue's step, whether a
+    filter fires on the sample photos, and its best photo patch tiled over an image of a given size."""
+
+    step: Callable[[], AscentStep]
+    fires_on_photos: Callable[[int], bool]
+    photo_tile: Callable[[int, int], np.ndarray | None]
+
+
 class _Run:
     """The state of one batched render while it runs."""
 
     def __init__(self, settings: RenderSettings, per_filter: list[RenderSettings], step: AscentStep,
-                 on_progress: ProgressCallback | None, rescue_step: Callable[[], AscentStep],
-                 fires_on_photos: Callable[[int], bool]) -> None:
+                 on_progress: ProgressCallback | None, rescue: _Rescue) -> None:
         self.settings = settings
-        self.rescue_step = rescue_step
-        self.fires_on_photos = fires_on_photos
+        self.rescue = rescue
         self.per_filter = per_filter
         self.step = step
         self.on_progress = on_progress
@@ -265,6 +282,7 @@ class _Run:
                 done += 1
                 if done == settings.warmup_steps and settings.rescues_dead_filters:
                     self._rescue(settings.octave_step_size(octave), RESCUED_LOSS)
+                    self._rescue_from_photos(settings.octave_step_size(octave), RESCUED_LOSS)
                 if done % settings.snapshot_stride == 0:
                     self._snapshot()
                 if self._should_stop(done, octave, size) or self._plateaued(done - self.octave_starts[-1]):
@@ -273,6 +291,7 @@ class _Run:
                 break
         if settings.rescues_dead_filters and not self.cancelled:
             self._rescue(settings.octave_step_size(octave), DEAD_LOSS)  # the transforms kept it from firing
+            self._rescue_from_photos(settings.octave_step_size(octave), DEAD_LOSS)
         self._snapshot()
         final = self.pixels if self.pixels.shape[1] == settings.final_size else self._resized(settings.final_size)
         return self._results(final, time.perf_counter() - began)
@@ -300,13 +319,36 @@ class _Run:
         untransformed, until the picture fires above `enough` (at most RESCUE_STEPS steps); the requested
         objective then goes on from there. Pictures that fire are left as they are. With
         `only_photo_firing`, only filters known to fire on the sample photos are rescued (again)."""
+        dead = self._dead_pictures(only_photo_firing)
+        if len(dead):
+            self._climb(dead, step_size, enough)
+
+    def _rescue_from_photos(self, step_size: float, enough: float) -> None:
+        """The last resort for filters that fire on the sample photos but whose picture the climb could
+        not make fire: start the picture again from the photo patch where the filter fires most, tiled
+        over the image, and climb from there."""
+        seeded = []
+        for index in self._dead_pictures(only_photo_firing=True):
+            tile = self.rescue.photo_tile(int(self.filters[index]), self.pixels.shape[1])
+            if tile is not None:
+                self.pixels[index] = imaging.match_channels(tile, self.step.working_channels)
+                seeded.append(index)
+        if seeded:
+            self.params[seeded] = self.step.parameterization.from_pixels(self.pixels[seeded]).numpy()
+            self._climb(np.array(seeded), step_size, enough)
+
+    def _dead_pictures(self, only_photo_firing: bool) -> np.ndarray:
+        """The images still climbing whose picture, as shown, does not fire (with `only_photo_firing`, of
+        filters known to fire on the sample photos)."""
         weak = np.array([index for index in np.flatnonzero(self.alive) if self.losses[index][-1] <= RESCUED_LOSS], int)
         dead = weak[self._shown_activations(weak) <= DEAD_LOSS]  # (a strong climber's picture fires: not measured)
         if only_photo_firing:  # (asked last: the first time for a layer, it scores the photos)
-            dead = np.array([index for index in dead if self.fires_on_photos(int(self.filters[index]))], int)
-        if not len(dead):
-            return
-        step = self.rescue_step()
+            dead = np.array([index for index in dead if self.rescue.fires_on_photos(int(self.filters[index]))], int)
+        return dead
+
+    def _climb(self, dead: np.ndarray, step_size: float, enough: float) -> None:
+        """The rescue's steps on these images until each picture fires above `enough`."""
+        step = self.rescue.step()
         params = self.params[dead]
         first, second = np.zeros_like(params), np.zeros_like(params)
         climbing = np.arange(len(dead))

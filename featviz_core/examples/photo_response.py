@@ -1,26 +1,47 @@
 """Does a filter fire on real photos? Its strongest response on the sample photos (scikit-image's,
-bundled, no download), so that a dead picture can say whether the filter is dead or the ascent failed."""
+bundled, no download), so that a dead picture can say whether the filter is dead or the ascent failed,
+and the patch that gave it, from which a picture the ascent could not make fire can start again."""
 
 from __future__ import annotations
 
 import threading
 import weakref
 
-from featviz_core.examples.top_patches import layer_examples
+import numpy as np
+from PIL import Image
+
 from featviz_core.examples.image_sets import sample_image_set
+from featviz_core.examples.top_patches import LayerExamples, layer_examples, working_size
 from featviz_core.models import LoadedModel
 
-# Per model (held weakly: a model dropped elsewhere takes its figures with it), per layer: every filter's peak.
-_peaks: weakref.WeakKeyDictionary[LoadedModel, dict[str, tuple[float, ...]]] = weakref.WeakKeyDictionary()
+# Per model (held weakly: a model dropped elsewhere takes its figures with it), per layer: every filter's best.
+_found: weakref.WeakKeyDictionary[LoadedModel, dict[str, LayerExamples]] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
 
-def photo_peak(loaded: LoadedModel, layer: str, filter_index: int) -> float:
-    """The filter's strongest response (over positions and photos) on the sample photos; one pass over the
-    photos per layer and model, kept while the model lives."""
+def _best_on_photos(loaded: LoadedModel, layer: str) -> LayerExamples:
+    """Every filter's best sample-photo example; one pass over the photos per layer and model, kept while
+    the model lives."""
     with _lock:
-        known = _peaks.setdefault(loaded, {})
+        known = _found.setdefault(loaded, {})
         if layer not in known:
-            found = layer_examples(loaded, layer, sample_image_set(), top=1)
-            known[layer] = tuple(found.of(index)[0].activation for index in range(found.filters))
-        return known[layer][filter_index]
+            known[layer] = layer_examples(loaded, layer, sample_image_set(), top=1)
+        return known[layer]
+
+
+def photo_peak(loaded: LoadedModel, layer: str, filter_index: int) -> float:
+    """The filter's strongest response (over positions and photos) on the sample photos."""
+    return _best_on_photos(loaded, layer).of(filter_index)[0].activation
+
+
+def photo_tile(loaded: LoadedModel, layer: str, filter_index: int, size: int) -> np.ndarray:
+    """A size x size float RGB (0..255) image tiled with the sample-photo patch where the filter fires
+    most, each copy at the scale the network saw it, so that the filter fires all over the image."""
+    best = _best_on_photos(loaded, layer).of(filter_index)[0]
+    pixels = sample_image_set().images[best.image_index].pixels
+    seen_height, seen_width = working_size(pixels.shape, loaded.input_size)
+    x, y, width, height = best.box
+    scaled = (max(1, round(width * seen_width / pixels.shape[1])), max(1, round(height * seen_height / pixels.shape[0])))
+    patch = np.asarray(Image.fromarray(pixels[y:y + height, x:x + width]).resize(scaled, Image.Resampling.BICUBIC))
+    repeats = (-(-size // patch.shape[0]), -(-size // patch.shape[1]), 1)
+    return np.tile(patch, repeats)[:size, :size].astype(np.float32)
