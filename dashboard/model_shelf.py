@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 from cachetools import LRUCache
 
+from featviz_core.memory import page_out_library_code
+
 if TYPE_CHECKING:
     from featviz_core.models import LoadedModel
     from featviz_core.ascent.quality import QualityMeter
@@ -54,6 +56,7 @@ class ModelShelf:
             from featviz_core.models import load_model
 
             loaded = load_model(name)
+            page_out_library_code()  # TensorFlow's start-up code, read in by the load, leaves memory
             with self._lock:
                 self._models[name] = loaded  # the least recently used model goes when the shelf is full
                 self._builds.pop(name, None)

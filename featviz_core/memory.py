@@ -9,6 +9,11 @@ activations land in the heap, fragment it and stay resident. A fixed 8 MB thresh
 activations of the big octaves in mappings of their own, returned to the OS when freed, while smaller
 blocks still reuse the heap (1 MB saved more but cost a page fault per page of every big tensor, about
 a quarter more time). `python benchmarks/bench_memory.py --against REV` measures it.
+
+Importing TensorFlow and building a model also reads about 420 MB of its libraries' code into memory
+(mostly start-up code that registers every op), which stays resident though a render uses a sixth of
+it. `page_out_library_code` asks the kernel to drop those clean file pages (Linux' MADV_PAGEOUT); the
+few a render needs are read back from disk on first use.
 """
 
 from __future__ import annotations
@@ -77,6 +82,35 @@ def tune_heap(arenas: int = HEAP_ARENAS, mmap_threshold: int = MMAP_THRESHOLD_BY
     if libc is not None and hasattr(libc, "mallopt"):
         libc.mallopt(M_ARENA_MAX, arenas)
         libc.mallopt(M_MMAP_THRESHOLD, mmap_threshold)
+
+
+MADV_PAGEOUT = 21  # Linux 5.4 and later
+
+
+def page_out_library_code() -> int:
+    """Drop this process' resident pages of read-only file mappings (shared libraries' code and data)
+    from memory; the kernel reads any back on its next use, and keeps pages another process also maps.
+    Returns how many mappings it was asked for; 0 where /proc or madvise is missing (not Linux, or a
+    kernel before 5.4 refuses: a no-op). A program calls it after TensorFlow's start-up (the dashboard
+    does after each model load: a server lives long, a command's few seconds gain nothing)."""
+    libc = _libc()
+    if libc is None or not hasattr(libc, "madvise"):
+        return 0
+    libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    try:
+        maps = (PROC / "self" / "maps").read_text()
+    except OSError:
+        return 0
+    asked = 0
+    for line in maps.splitlines():
+        fields = line.split(maxsplit=5)
+        if len(fields) < 6 or not fields[5].startswith("/") or "w" in fields[1]:
+            continue  # anonymous memory, or a writable mapping whose pages may be dirty
+        start, end = (int(value, 16) for value in fields[0].split("-"))
+        if libc.madvise(start, end - start, MADV_PAGEOUT) != 0:
+            return asked  # refused (an older kernel): nothing else will be accepted either
+        asked += 1
+    return asked
 
 
 @functools.lru_cache(maxsize=1)

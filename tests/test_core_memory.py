@@ -154,3 +154,31 @@ def test_tune_heap_caps_the_heap_arenas_and_importing_does_not():
         return done.stderr.count("Arena ")
 
     assert arenas("tuned") <= memory.HEAP_ARENAS < min(arenas("plain"), arenas("imported"))
+
+
+def _resident_kb(path: str) -> int:
+    """Resident kB of this process' mappings of `path` (/proc/self/smaps)."""
+    total, inside = 0, False
+    for line in open("/proc/self/smaps"):
+        head = line.split()
+        if "-" in head[0] and len(head) >= 5:
+            inside = head[-1] == path
+        elif inside and head[0] == "Rss:":
+            total += int(head[1])
+    return total
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/smaps"), reason="Linux only")
+def test_paging_out_drops_read_only_file_pages_and_they_read_back(tmp_path):
+    import mmap
+
+    path = tmp_path / "code.bin"
+    data = os.urandom(4 << 20)
+    path.write_bytes(data)
+    with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+        assert sum(mapped[index] for index in range(0, len(data), 4096)) >= 0  # touch every page
+        assert _resident_kb(str(path)) >= 4000
+        if memory.page_out_library_code() == 0:
+            pytest.skip("this kernel refuses MADV_PAGEOUT (before Linux 5.4)")
+        assert _resident_kb(str(path)) < 1000
+        assert mapped[:4096] == data[:4096] and mapped[-4096:] == data[-4096:]  # read back on use
