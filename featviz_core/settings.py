@@ -54,6 +54,7 @@ class Method:
     preprocessing: str = "model"
     redirect_relu: bool = False  # rescue dead filters: see `lean_gradients`
     climb_strongest: bool = False  # warm images climb each channel's strongest pre-activation, not its mean
+    channel_weights: tuple[tuple[float, ...], ...] = ()  # the layer seen as these weighted sums of its channels
 
 
 @dataclass(frozen=True)
@@ -94,10 +95,12 @@ class RenderSettings:
     size_scaled_steps: bool = False
     plateau_gain: float = 0.0
     start_photo: bytes | None = field(default=None, repr=False)
+    channel_weights: tuple[tuple[float, ...], ...] = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
         problems: list[Problem] = []
         check = _Checker(self, problems)
+        self._read_channel_weights(problems)
         check.whole("filter", 0, 100_000)
         check.part("start", START_IMAGES)
         if self.start == "photo" and not self.start_photo:
@@ -127,6 +130,25 @@ class RenderSettings:
             problems += self._schedule_problems()
         if problems:
             raise SettingsError(*problems[0], *problems[1:])
+
+    def _read_channel_weights(self, problems: list[Problem]) -> None:
+        """Store `channel_weights` as a tuple of float tuples. When given, the objective reads the layer as
+        these weighted sums of its channels, one per row, and `filter` picks a row (a neuron group's
+        picture: `featviz_core.dissect.groups`)."""
+        try:
+            rows = tuple(tuple(float(value) for value in row) for row in self.channel_weights)
+        except (TypeError, ValueError):
+            problems.append(("channel_weights", "channel_weights must be rows of numbers, one weight per channel"))
+            return
+        object.__setattr__(self, "channel_weights", rows)
+        if not rows:
+            return
+        if len({len(row) for row in rows}) != 1 or not rows[0]:
+            problems.append(("channel_weights", "channel_weights' rows must all have one weight per channel"))
+        elif not all(math.isfinite(value) for row in rows for value in row):
+            problems.append(("channel_weights", "channel_weights must be finite numbers"))
+        elif any(not any(row) for row in rows):
+            problems.append(("channel_weights", "each row of channel_weights needs a weight that is not 0"))
 
     def _read_objective(self, problems: list[Problem]) -> None:
         """Store the objective as an Objective; diversity needs several variants."""
@@ -184,7 +206,7 @@ class RenderSettings:
     def method(self) -> "Method":
         """The parts of the settings that change the compiled step."""
         return Method(self.objective, self.parameterization, self.optimizer, self.transforms, self.preprocessing,
-                      redirect_relu=self.rescues_dead_filters)
+                      redirect_relu=self.rescues_dead_filters, channel_weights=self.channel_weights)
 
     @property
     def rescues_dead_filters(self) -> bool:
@@ -215,7 +237,14 @@ class RenderSettings:
             shown = ", ".join(list(by_name)[:12]) + (" ..." if len(by_name) > 12 else "")
             raise SettingsError("layer", f"layer {self.layer!r} is not a conv layer of {self.model}; "
                                          f"choose one of: {shown}")
-        if self.filter >= info.filters:
+        if self.channel_weights:
+            if len(self.channel_weights[0]) != info.filters:
+                raise SettingsError("channel_weights", f"{self.layer} has {info.filters} channels; channel_weights' "
+                                                       f"rows have {len(self.channel_weights[0])} weights")
+            if self.filter >= len(self.channel_weights):
+                raise SettingsError("filter", f"filter picks a row of channel_weights: between 0 and "
+                                              f"{len(self.channel_weights) - 1}; got {self.filter}")
+        elif self.filter >= info.filters:
             raise SettingsError("filter", f"filter must be between 0 and {info.filters - 1} for {self.layer}; "
                                           f"got {self.filter}")
         if self.objective.reads_logits and info.kind != "Dense":

@@ -71,6 +71,8 @@ class AscentStep:
         self.preprocess = preprocess_for(loaded, method.preprocessing)
         self.measure_preprocess = preprocess_for(loaded, measured_with(method.preprocessing))
         self.input_size = fixed_input_size(loaded.model)
+        # With channel weights the layer is read as their weighted sums (channels x rows), row i as filter i.
+        self.mix = tf.constant(np.array(method.channel_weights, np.float32).T) if method.channel_weights else None
         image_spec = tf.TensorSpec([None] * 4, tf.float32)
         self.step = tf.function(self._step, input_signature=(
             image_spec, image_spec, image_spec, tf.TensorSpec([], tf.float32),  # param, optimizer moments, count
@@ -92,6 +94,8 @@ class AscentStep:
         """(what the objective reads, the layer's real output) for a batch of pixel images."""
         pre = tf.cast(self.features(self._network_view(pixels, preprocess), training=False), tf.float32)
         post = self.activation_fn(pre)
+        if self.mix is not None:  # the weighted sums of the real outputs; while warm, of the pre-activations
+            pre, post = tf.tensordot(pre, self.mix, 1), tf.tensordot(post, self.mix, 1)
         per_image = tf.reshape(warm, [-1] + [1] * (pre.shape.rank - 1))
         warm_view = _strongest(pre) if self.method.climb_strongest else pre
         return tf.where(per_image, warm_view, post), post
@@ -181,13 +185,14 @@ def render_batch(settings: RenderSettings, filters: Sequence[int], model: Loaded
         item.check_layer(loaded.layers)
     if not per_filter:
         raise ValueError("filters must name at least one filter")
+    photos_tell = not settings.channel_weights  # the sample photos are scored per channel, not per mix
     rescue = _Rescue(functools.partial(ascent_step, loaded, settings.layer, rescue_method(settings.method)),
-                     functools.partial(_fires_on_photos, loaded, settings.layer),
-                     functools.partial(_photo_tile_or_none, loaded, settings.layer))
+                     functools.partial(_fires_on_photos, loaded, settings.layer) if photos_tell else _never,
+                     functools.partial(_photo_tile_or_none, loaded, settings.layer) if photos_tell else _never)
     results = _Run(settings, per_filter, ascent_step(loaded, settings.layer, settings.method), on_progress,
                    rescue).execute()
     release_freed_memory()  # give the big octaves' freed activations back to the OS between renders
-    if any(result.dead for result in results):
+    if photos_tell and any(result.dead for result in results):
         results = [with_photo_peak(result, loaded) for result in results]
     return results
 
@@ -209,6 +214,11 @@ def _photo_peak_or_none(loaded: LoadedModel, layer: str, filter_index: int) -> f
         return float(photo_peak(loaded, layer, filter_index))
     except Exception:  # noqa: BLE001 - whatever the model's own layers raise on the photos
         return None
+
+
+def _never(*_: object) -> None:
+    """No answer from the sample photos (falsy): for renders of channel mixes."""
+    return None
 
 
 def _photo_tile_or_none(loaded: LoadedModel, layer: str, filter_index: int, size: int) -> np.ndarray | None:

@@ -146,6 +146,8 @@ def settings_to_json(settings: RenderSettings, per_filter: bool = True) -> dict[
     """A RenderSettings as JSON-native values, without the start photo (and without model, layer and
     filter when `per_filter` is False: the atlas-wide part)."""
     values = {item.name: getattr(settings, item.name) for item in fields(settings) if item.name != "start_photo"}
+    if not settings.channel_weights:
+        values.pop("channel_weights")  # (a neuron group's weights: never part of an atlas)
     values["objective"] = str(settings.objective)
     if not per_filter:
         for name in PER_FILTER_FIELDS:

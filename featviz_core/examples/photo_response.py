@@ -19,7 +19,7 @@ _found: weakref.WeakKeyDictionary[LoadedModel, dict[str, LayerExamples]] = weakr
 _lock = threading.Lock()
 
 
-def _best_on_photos(loaded: LoadedModel, layer: str) -> LayerExamples:
+def best_on_photos(loaded: LoadedModel, layer: str) -> LayerExamples:
     """Every filter's best sample-photo example; one pass over the photos per layer and model, kept while
     the model lives."""
     with _lock:
@@ -31,13 +31,13 @@ def _best_on_photos(loaded: LoadedModel, layer: str) -> LayerExamples:
 
 def photo_peak(loaded: LoadedModel, layer: str, filter_index: int) -> float:
     """The filter's strongest response (over positions and photos) on the sample photos."""
-    return _best_on_photos(loaded, layer).of(filter_index)[0].activation
+    return best_on_photos(loaded, layer).of(filter_index)[0].activation
 
 
 def photo_tile(loaded: LoadedModel, layer: str, filter_index: int, size: int) -> np.ndarray:
     """A size x size float RGB (0..255) image tiled with the sample-photo patch where the filter fires
     most, each copy at the scale the network saw it, so that the filter fires all over the image."""
-    best = _best_on_photos(loaded, layer).of(filter_index)[0]
+    best = best_on_photos(loaded, layer).of(filter_index)[0]
     pixels = sample_image_set().images[best.image_index].pixels
     seen_height, seen_width = working_size(pixels.shape, loaded.input_size)
     x, y, width, height = best.box
