@@ -143,6 +143,17 @@ def build_parser() -> argparse.ArgumentParser:
     examples.add_argument("--pictures", action="store_true",
                           help="put each filter's optimized picture (default preset) first in its row: from an "
                                "atlas that has it, else rendered")
+    dissect = commands.add_parser("dissect", help="what a layer sees in a photo: the grid of its filters' pictures, "
+                                                   "the photo's top filters and its neuron groups")
+    dissect.add_argument("model")
+    dissect.add_argument("layer")
+    dissect.add_argument("photo", type=Path, help="an image file (PNG, JPEG, WebP, ...)")
+    dissect.add_argument("-o", "--output", type=Path, required=True, help="PNG sheet to write")
+    dissect.add_argument("--json", type=Path, help="also write the cells, top filters and groups as JSON")
+    dissect.add_argument("--top", type=int, default=5, help="filters per cell and for the photo (default 5)")
+    dissect.add_argument("--groups", type=int, default=6, help="neuron groups, 3 to 8, or 0 for none (default 6)")
+    dissect.add_argument("--no-group-pictures", dest="group_pictures", action="store_false",
+                         help="skip rendering each group's picture (the default preset; the slow part)")
     return parser
 
 
@@ -454,8 +465,69 @@ def optimized_pictures(loaded, layer: str, filters: Sequence[int]) -> dict[int, 
     return pictures
 
 
+def command_dissect(args: argparse.Namespace) -> None:
+    import json
+    import time
+
+    import numpy as np
+
+    from featviz_core.dissect.groups import MAX_GROUPS, MIN_GROUPS
+
+    if args.top < 1:
+        raise CliError("--top must be at least 1")
+    if args.groups and not MIN_GROUPS <= args.groups <= MAX_GROUPS:
+        raise CliError(f"--groups must be between {MIN_GROUPS} and {MAX_GROUPS}, or 0 for none; got {args.groups}")
+    from featviz_core.ascent.start_images import decode_photo, photo_size
+
+    data = _read_file(args.photo)
+    pixels = np.asarray(decode_photo(data))
+    from featviz_core.atlas import default_atlas_folders
+    from featviz_core.dissect import dissect, dissection_json, dissection_sheet, filter_picture, model_atlases
+    from featviz_core.examples import patch
+    from featviz_core.examples.image_sets import sample_image_set
+    from featviz_core.examples.photo_response import best_on_photos
+    from featviz_core.imaging import png_bytes
+    from featviz_core.models import load_model
+
+    loaded = load_model(args.model)
+    if args.layer not in {info.name for info in loaded.layers if info.kind != "Dense"}:
+        raise CliError(f"{loaded.name} has no conv layer {args.layer!r}: run `featviz layers {args.model}`")
+    began = time.perf_counter()
+    found = dissect(loaded, args.layer, pixels, photo_size(data), top=args.top, groups=args.groups)
+    atlases = model_atlases(loaded.name, default_atlas_folders())
+    shown = {int(index) for index in found.grid.strongest()[0].ravel()} | {item.filter for item in found.top_filters}
+    pictures = {index: filter_picture(loaded, atlases, args.layer, index) for index in sorted(shown)}
+    best = best_on_photos(loaded, args.layer)
+    patches = {item.filter: [patch(sample_image_set(), example, 112) for example in best.of(item.filter)]
+               for item in found.top_filters}
+    group_pictures = _group_pictures(loaded, args.layer, found) if found.groups and args.group_pictures else None
+    _write_file(args.output, png_bytes(dissection_sheet(found, pictures, patches, group_pictures)))
+    if args.json:
+        _write_file(args.json, (json.dumps(dissection_json(found)) + "\n").encode())
+    from_atlas = sum(picture.source == "atlas" for picture in pictures.values())
+    rows, cols = found.grid.shape
+    print(f"wrote {args.output}: {rows} x {cols} cells of {args.layer}, {len(pictures)} filters shown "
+          f"({from_atlas} pictures from an atlas, {len(pictures) - from_atlas} photo patches), "
+          f"{len(found.groups.groups) if found.groups else 0} groups, in {time.perf_counter() - began:.1f} s")
+
+
+def _group_pictures(loaded, layer: str, found) -> list[np.ndarray]:
+    """Each neuron group's picture: the default preset climbing the group's weighted channels."""
+    from featviz_core.ascent import render_batch
+    from featviz_core.settings import DEFAULT_PRESET, fit_to_model_input, preset
+
+    weights = tuple(tuple(float(value) for value in group.weights) for group in found.groups.groups)
+    settings = fit_to_model_input(preset(DEFAULT_PRESET, model=loaded.name, layer=layer, channel_weights=weights),
+                                  loaded.input_size)
+    bar = ProgressBar(f"{len(weights)} group pictures", settings.total_steps)
+    results = render_batch(settings, range(len(weights)), loaded,
+                           on_progress=lambda event: bar(event.step, float(event.losses.mean())))
+    bar.finish()
+    return [result.image for result in results]
+
+
 COMMANDS = {"layers": command_layers, "render": command_render, "gallery": command_gallery, "atlas": command_atlas,
-            "examples": command_examples}
+            "examples": command_examples, "dissect": command_dissect}
 
 
 def _is_usage_error(error: Exception) -> bool:

@@ -12,6 +12,7 @@ from featviz_core.parts import START_IMAGES
 MAX_PHOTO_BYTES = 20 * 1024 * 1024
 MAX_PHOTO_PIXELS = 40_000_000  # rejected before decoding; Pillow's own bomb guard stays on too
 PHOTO_MAX_SIDE = 1024
+EXIF_ORIENTATION = 0x0112  # values 5 to 8 turn the image a quarter
 
 
 class BadImageError(ValueError):
@@ -65,6 +66,17 @@ def decode_photo(data: bytes) -> Image.Image:
         raise BadImageError(f"The image file is damaged or truncated ({error}).") from error
     image.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE), Image.Resampling.LANCZOS)
     return image
+
+
+def photo_size(data: bytes) -> tuple[int, int]:
+    """(width, height) of an image file as given, upright (EXIF rotation applied), read from its header."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+            turned = image.getexif().get(EXIF_ORIENTATION, 1) in (5, 6, 7, 8)
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
+        raise BadImageError(f"This file is not an image Pillow can read ({error}).") from error
+    return (height, width) if turned else (width, height)
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:

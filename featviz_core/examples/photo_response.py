@@ -17,15 +17,16 @@ from featviz_core.models import LoadedModel
 # Per model (held weakly: a model dropped elsewhere takes its figures with it), per layer: every filter's best.
 _found: weakref.WeakKeyDictionary[LoadedModel, dict[str, LayerExamples]] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
+KEPT = 3  # examples kept per filter: the best gives the peak and the rescue's patch; all three show in a dissection
 
 
 def best_on_photos(loaded: LoadedModel, layer: str) -> LayerExamples:
-    """Every filter's best sample-photo example; one pass over the photos per layer and model, kept while
+    """Every filter's KEPT best sample-photo examples, best first; one pass over the photos per layer and model, kept while
     the model lives."""
     with _lock:
         known = _found.setdefault(loaded, {})
         if layer not in known:
-            known[layer] = layer_examples(loaded, layer, sample_image_set(), top=1)
+            known[layer] = layer_examples(loaded, layer, sample_image_set(), top=KEPT)
         return known[layer]
 
 
