@@ -36,4 +36,4 @@ def test_at_most_twelve_modules_are_flat_at_the_top():
     flat = sorted(path.stem for path in CORE.glob("*.py") if path.stem != "__init__")
     assert len(flat) <= MAX_FLAT_MODULES, flat
     packages = sorted(path.parent.name for path in CORE.glob("*/__init__.py"))
-    assert packages == ["ascent", "atlas", "examples", "models"]
+    assert packages == ["ascent", "atlas", "dissect", "examples", "models"]
