@@ -33,6 +33,7 @@ PAGES = [
     st.Page("app_pages/compare.py", title="Compare start images", icon=":material/compare:", url_path="compare"),
     st.Page("app_pages/methods.py", title="Compare methods", icon=":material/science:", url_path="methods"),
     st.Page("app_pages/gallery.py", title="Layer gallery", icon=":material/grid_view:", url_path="gallery"),
+    st.Page("app_pages/photo.py", title="What it sees in your photo", icon=":material/photo_camera:", url_path="photo"),
     st.Page("app_pages/how_it_works.py", title="How it works", icon=":material/school:", url_path="how-it-works"),
 ]
 

@@ -17,7 +17,7 @@ import numpy as np
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
-PALETTE = ("#e4572e", "#17bebb", "#ffc914", "#76b041", "#7d5ba6", "#2e86ab")
+PALETTE = ("#e4572e", "#17bebb", "#ffc914", "#76b041", "#7d5ba6", "#2e86ab", "#f28ab2", "#8c564b")  # 8 distinct
 MARKER_COLOR = "#e4572e"
 OCTAVE_LINE = dict(color="rgba(128,128,128,0.6)", width=1, dash="dot")
 
@@ -107,4 +107,32 @@ def schedule_figure(octave_sizes: Sequence[int], octave_steps: Sequence[int], fi
     figure.update_layout(height=height, margin=dict(l=10, r=10, t=20, b=10), bargap=0.05, showlegend=False)
     figure.update_xaxes(title_text="ascent step")
     figure.update_yaxes(title_text="image side (px)", range=[0, final_size * 1.15])
+    return figure
+
+
+def grid_figure(image_url: str, size: tuple[int, int], row_edges: Sequence[int], col_edges: Sequence[int],
+                hover: Sequence[str], selected: int | None = None, height: int = 520) -> go.Figure:
+    """A picture (`image_url`, `size` (width, height) in the units of the edges) under a grid of cells that
+    answer the pointer: hovering a cell shows its `hover` text (row by row), a click selects it (one invisible
+    marker at each cell's centre, the nearest always picked), and the `selected` cell is outlined."""
+    import plotly.graph_objects as go
+
+    width, image_height = size
+    rows, cols = len(row_edges) - 1, len(col_edges) - 1
+    centres_y = [(row_edges[row] + row_edges[row + 1]) / 2 for row in range(rows) for _ in range(cols)]
+    centres_x = [(col_edges[col] + col_edges[col + 1]) / 2 for _ in range(rows) for col in range(cols)]
+    figure = go.Figure(go.Scatter(x=centres_x, y=centres_y, text=list(hover), mode="markers", name="cells",
+                                  marker=dict(size=14, opacity=0), hovertemplate="%{text}<extra></extra>",
+                                  selected=dict(marker=dict(opacity=0)), unselected=dict(marker=dict(opacity=0))))
+    figure.add_layout_image(source=image_url, xref="x", yref="y", x=0, y=0, sizex=width, sizey=image_height,
+                            sizing="stretch", layer="below")
+    if selected is not None and 0 <= selected < rows * cols:
+        row, col = divmod(selected, cols)
+        figure.add_shape(type="rect", x0=col_edges[col], x1=col_edges[col + 1], y0=row_edges[row],
+                         y1=row_edges[row + 1], line=dict(color=MARKER_COLOR, width=3))
+    figure.update_layout(height=height, margin=dict(l=0, r=0, t=0, b=0), hovermode="closest", hoverdistance=-1,
+                         dragmode=False, showlegend=False, plot_bgcolor="rgba(0,0,0,0)")
+    figure.update_xaxes(range=[0, width], visible=False, constrain="domain", constraintoward="left", fixedrange=True)
+    figure.update_yaxes(range=[image_height, 0], visible=False, scaleanchor="x", constrain="domain",
+                        constraintoward="top", fixedrange=True)
     return figure

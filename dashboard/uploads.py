@@ -1,7 +1,9 @@
-"""Photo uploads for start images: size-limited, decoded once, any problem shown as one st.error."""
+"""Photo uploads (start photos, the photo page's photo): size-limited, decoded once, any problem shown as one
+st.error; kept in memory only."""
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
 from featviz_core.ascent.start_images import BadImageError, decode_photo
@@ -22,12 +24,19 @@ def photo_problem(data: bytes) -> str | None:
     return None
 
 
-def photo_input(key: str) -> bytes | None:
-    """An uploader for a start photo: its bytes when usable, else None (with the reason shown)."""
+@st.cache_data(max_entries=4, show_spinner=False)
+def photo_pixels(data: bytes) -> np.ndarray:
+    """The pixels (uint8 RGB, as `decode_photo` gives them) of bytes that `photo_problem` accepted; kept in
+    memory only."""
+    return np.asarray(decode_photo(data))
+
+
+def photo_input(key: str, prompt: str = "Upload a photo to start from it.") -> bytes | None:
+    """An uploader for a photo: its bytes when usable, else None (with the reason shown; `prompt` while empty)."""
     uploaded = st.file_uploader("Your photo", type=IMAGE_TYPES, key=key, max_upload_size=MAX_UPLOAD_MB,
                                 help=f"PNG, JPEG, WebP, GIF, BMP or TIFF, up to {MAX_UPLOAD_MB} MB.")
     if uploaded is None:
-        st.caption("Upload a photo to start from it.")
+        st.caption(prompt)
         return None
     data = uploaded.getvalue()
     problem = photo_problem(data)

@@ -69,11 +69,18 @@ def click_step(at: AppTest, chart, step: int) -> AppTest:
     """Run `at` as after a click on `chart` at `step`: the browser sends the chart's selection (one point per
     curve at that step) with the other widgets' values. AppTest has no Plotly element to click, so the
     selection goes in as the widget state the browser would send."""
-    from streamlit.proto.WidgetStates_pb2 import WidgetState
-
     points = [{"curve_number": number, "point_index": step - 1, "point_number": step - 1, "x": step, "y": 0.0}
               for number, trace in enumerate(figure(chart)["data"]) if trace.get("hoverinfo") != "skip"]
-    selection = {"selection": {"points": points, "point_indices": [step - 1] * len(points), "box": [], "lasso": []}}
+    return select_points(at, chart, points)
+
+
+def select_points(at: AppTest, chart, points: list[dict]) -> AppTest:
+    """Run `at` as after the browser selected these points of `chart` (a click on a point selects it), with the
+    other widgets' values."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    selection = {"selection": {"points": points, "point_indices": [point["point_index"] for point in points],
+                               "box": [], "lasso": []}}
     states = at._tree.get_widget_states()
     states.widgets.append(WidgetState(id=chart.proto.id, string_value=json.dumps(selection)))
     return at._run(states)

@@ -297,3 +297,43 @@ def test_upload_a_model_render_it_and_find_examples_in_an_image_zip(page, server
     assert sum(".png" in caption for caption in captions) >= 3  # each patch names its image
     no_exception_shown(page)
     shot(page, "browser_your_model_examples")
+
+
+# Where a grid cell's centre (its invisible marker) is drawn, in page pixels, from Plotly's own axes.
+CELL_POINT_JS = """(gd, index) => {
+  const box = gd.getBoundingClientRect(), xaxis = gd._fullLayout.xaxis, yaxis = gd._fullLayout.yaxis;
+  return {x: box.left + xaxis._offset + xaxis.l2p(gd.data[0].x[index]),
+          y: box.top + yaxis._offset + yaxis.l2p(gd.data[0].y[index])};
+}"""
+
+
+def test_the_photo_page_reads_a_sample_photo_and_a_click_on_its_grid_lists_the_cells_top_five(page, server):
+    page.goto(f"{server}/photo?model=vgg16-offline")
+    grid = page.locator(f"{MAIN} .st-key-photo_grid .js-plotly-plot")
+    grid.wait_for()
+    settle(page)
+    page.locator(".st-key-photo_sample input").click()
+    page.get_by_role("option", name="astronaut").click()
+    page.locator(MAIN).get_by_text("sees the 512×512 photo").wait_for()
+    settle(page)
+    assert page.locator(".st-key-photo_layer input").input_value().startswith("block4_conv3")
+    assert page.locator(f"{MAIN} [class*='st-key-photo_open_top_']").count() == 5  # the photo's top filters
+
+    point = grid.evaluate(CELL_POINT_JS, 16 * 2 + 3)  # row 3, col 4
+    page.mouse.move(point["x"], point["y"])
+    hover = page.locator(f"{MAIN} .st-key-photo_grid .hoverlayer .hovertext")
+    hover.wait_for()
+    assert "row 3, col 4" in hover.text_content() and "filter" in hover.text_content()
+    page.mouse.click(point["x"], point["y"])
+    page.locator(MAIN).get_by_text("Top 5 filters in row 3, col 4").wait_for()
+    settle(page)
+    assert page.locator(f"{MAIN} [class*='st-key-photo_open_cell_']").count() == 5
+    assert page.locator(".st-key-photo_cell input").input_value().startswith("row 3, col 4")
+    no_exception_shown(page)
+    shot(page, "browser_photo")
+
+    page.locator(f"{MAIN} [class*='st-key-photo_open_cell_'] button").first.click()  # one click from Explore
+    page.get_by_text("What does this filter look for?").wait_for()
+    settle(page)
+    assert "layer=block4_conv3" in page.url
+    no_exception_shown(page)

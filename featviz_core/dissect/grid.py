@@ -10,6 +10,7 @@ fall in it. Boxes are in the pixels of the photo as given.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import tensorflow as tf
@@ -108,16 +109,17 @@ def fed_photo(pixels: np.ndarray, max_side: int = MAX_SIDE) -> np.ndarray:
     return np.asarray(Image.fromarray(pixels).resize(size, Image.Resampling.LANCZOS))
 
 
-def photo_activations(loaded: LoadedModel, layer: str, pixels: np.ndarray,
-                      given_size: tuple[int, int] | None = None) -> PhotoActivations:
-    """The layer's output on the photo (uint8 RGB) and where its positions' centres lie in the photo as
-    given (`given_size` (width, height), default the pixels' own size)."""
+def photo_activations(loaded: LoadedModel, layer: str, pixels: np.ndarray, given_size: tuple[int, int] | None = None,
+                      preprocess: Callable[[tf.Tensor], tf.Tensor] | None = None) -> PhotoActivations:
+    """The layer's output on the photo (uint8 RGB), fed through `preprocess` (default the model's own), and
+    where its positions' centres lie in the photo as given (`given_size` (width, height), default the
+    pixels' own size)."""
     fed = fed_photo(pixels)
     width, height = given_size or (pixels.shape[1], pixels.shape[0])
     shape = loaded.input_size or fed.shape[:2]
     network_input = fed if tuple(fed.shape[:2]) == tuple(shape) else np.asarray(
         Image.fromarray(fed).resize((shape[1], shape[0]), Image.Resampling.BILINEAR))
-    batch = loaded.preprocess(tf.constant(match_channels(network_input, loaded.channels)[None], tf.float32))
+    batch = (preprocess or loaded.preprocess)(tf.constant(match_channels(network_input, loaded.channels)[None], tf.float32))
     network = feature_model(loaded.model, layer)
     output = tf.cast(network(batch, training=False), tf.float32).numpy()[0]
     if output.ndim != 3:

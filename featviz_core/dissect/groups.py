@@ -3,7 +3,7 @@ together, each with a map of where it fires (Olah et al., "The Building Blocks o
 
 Non-negative matrix factorization with Lee and Seung's multiplicative updates, in a few lines of NumPy:
 the activations (positions x channels, all >= 0 after a ReLU) ~ maps (positions x groups) @ weights
-(groups x channels). NumPy rather than scikit-learn: these matrices are small (at most 64 x 64
+(groups x channels). NumPy rather than scikit-learn: these matrices are small (at most 32 x 32
 positions, pooled, by 512 channels), a few hundred updates take well under a second, and the app stays
 without scikit-learn and SciPy (about 100 MB more to install on Community Cloud).
 """
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 MIN_GROUPS, MAX_GROUPS = 3, 8
-MAX_POSITIONS = 64  # per side: larger grids are average-pooled first
+MAX_POSITIONS = 32  # per side: larger grids are average-pooled first (block4_conv3 on a 512 px photo: 64 -> 32)
 ITERATIONS = 400
 TINY = 1e-9
 
@@ -39,11 +39,11 @@ class Factorization:
 def factorize(matrix: np.ndarray, count: int, iterations: int = ITERATIONS, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """W (rows x count) and H (count x columns), both >= 0, with W @ H close to `matrix` (>= 0) in the
     Frobenius norm: multiplicative updates from a seeded random start."""
-    matrix = np.maximum(np.asarray(matrix, np.float64), 0.0)
+    matrix = np.maximum(np.asarray(matrix, np.float32), 0.0)
     scale = np.sqrt(max(matrix.mean(), TINY) / count)
     generator = np.random.default_rng(seed)
-    left = generator.uniform(0.5, 1.5, (matrix.shape[0], count)) * scale
-    right = generator.uniform(0.5, 1.5, (count, matrix.shape[1])) * scale
+    left = (generator.uniform(0.5, 1.5, (matrix.shape[0], count)) * scale).astype(np.float32)
+    right = (generator.uniform(0.5, 1.5, (count, matrix.shape[1])) * scale).astype(np.float32)
     for _ in range(iterations):
         right *= (left.T @ matrix) / (left.T @ left @ right + TINY)
         left *= (matrix @ right.T) / (left @ (right @ right.T) + TINY)

@@ -4,9 +4,10 @@ neuron groups, and the JSON that `featviz dissect --json` writes."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
+import tensorflow as tf
 from PIL import Image
 
 from featviz_core.dissect.grid import Grid, PhotoActivations, Ranked, photo_activations, pool, ranked
@@ -32,12 +33,13 @@ class Dissection:
 
 
 def dissect(loaded: LoadedModel, layer: str, pixels: np.ndarray, given_size: tuple[int, int] | None = None,
-            top: int = 5, groups: int = 6) -> Dissection:
+            top: int = 5, groups: int = 6, preprocess: Callable[[tf.Tensor], tf.Tensor] | None = None) -> Dissection:
     """Dissect the photo (uint8 RGB) with `layer`: `top` filters per cell and for the photo, `groups`
-    neuron groups (0: none). Boxes are in the pixels of the photo as given (`given_size`, (w, h))."""
+    neuron groups (0: none). Boxes are in the pixels of the photo as given (`given_size`, (w, h)); the
+    photo goes through `preprocess` (default the model's own)."""
     if top < 1:
         raise ValueError(f"top must be at least 1; got {top}")
-    activations = photo_activations(loaded, layer, pixels, given_size)
+    activations = photo_activations(loaded, layer, pixels, given_size, preprocess)
     factorization = neuron_groups(activations.values, groups) if groups else None
     return Dissection(loaded.name, layer, activations, pool(activations),
                       ranked(activations.mean_per_filter(), top), factorization, top)
