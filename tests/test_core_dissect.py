@@ -179,3 +179,40 @@ def test_featviz_dissect_refuses_bad_groups_and_layers(capsys, tmp_path):
     assert_usage_error(code, err, "--groups")
     code, _, err = run_cli(capsys, "dissect", "tiny", "nope", str(photo), "-o", str(tmp_path / "s.png"))
     assert_usage_error(code, err, "no conv layer")
+
+
+# --- overlays ---------------------------------------------------------------------------------------
+
+def _grid(means: np.ndarray, height: int = 40, width: int = 60):
+    from featviz_core.dissect import Grid
+
+    rows, cols = means.shape[:2]
+    return Grid(tuple(np.linspace(0, height, rows + 1).astype(int)), tuple(np.linspace(0, width, cols + 1).astype(int)),
+                means.astype(np.float32))
+
+
+def test_the_grid_picture_shows_each_cells_strongest_filter_as_opaque_as_it_fires():
+    from featviz_core.dissect import grid_mosaic
+
+    means = np.zeros((2, 3, 2))
+    means[0, 0, 1], means[1, 2, 0] = 4.0, 2.0  # the strongest cell, and one half as strong; the rest silent
+    white, black = (np.full((8, 8, 3), value, np.uint8) for value in (255, 0))
+    photo = np.full((40, 60, 3), 128, np.uint8)
+    image = grid_mosaic(photo, _grid(means), {0: white, 1: black}, 60).astype(int)
+    assert image.shape == (40, 60, 3)
+    assert image[10, 10, 0] < 20  # black, nearly opaque
+    assert 128 < image[30, 50, 0] < 255 - 60  # white, fainter
+    assert image[10, 30, 0] == 128  # silent: the photo as it is
+
+
+def test_the_groups_picture_colours_each_place_by_its_strongest_group():
+    from featviz_core.dissect import GROUP_COLOURS, Factorization, NeuronGroup, group_overlay
+    from featviz_core.dissect.overlays import hex_rgb
+
+    left, right = np.zeros((4, 4), np.float32), np.zeros((4, 4), np.float32)
+    left[:, :2], right[:, 2:] = 1.0, 1.0
+    groups = Factorization((NeuronGroup(np.ones(3, np.float32), left), NeuronGroup(np.ones(3, np.float32), right)), 0.1)
+    image = group_overlay(np.zeros((40, 40, 3), np.uint8), groups, 40).astype(float)
+    assert np.allclose(image[20, 2], hex_rgb(GROUP_COLOURS[0]) * 0.8, atol=2)
+    assert np.allclose(image[20, 37], hex_rgb(GROUP_COLOURS[1]) * 0.8, atol=2)
+    assert len(set(GROUP_COLOURS)) == 8  # one colour for each of up to 8 groups

@@ -158,29 +158,6 @@ def test_vgg16_offers_two_deep_layers_and_shows_atlas_pictures_in_the_grid(monke
 
 # --- the parts ---------------------------------------------------------------------------------------------
 
-def _grid(means: np.ndarray, height: int = 40, width: int = 60):
-    from featviz_core.dissect import Grid
-
-    rows, cols = means.shape[:2]
-    return Grid(tuple(np.linspace(0, height, rows + 1).astype(int)), tuple(np.linspace(0, width, cols + 1).astype(int)),
-                means.astype(np.float32))
-
-
-def test_the_grid_picture_shows_each_cells_strongest_filter_as_opaque_as_it_fires():
-    from dashboard.photo_images import grid_image
-    from featviz_core.dissect import FilterPicture
-
-    means = np.zeros((2, 3, 2))
-    means[0, 0, 1], means[1, 2, 0] = 4.0, 2.0  # the strongest cell, and one half as strong; the rest silent
-    white, black = (FilterPicture(np.full((8, 8, 3), value, np.uint8), "atlas") for value in (255, 0))
-    photo = np.full((40, 60, 3), 128, np.uint8)
-    image = grid_image(photo, _grid(means), {0: white, 1: black}, 60).astype(int)
-    assert image.shape == (40, 60, 3)
-    assert image[10, 10, 0] < 20  # black, nearly opaque
-    assert 128 < image[30, 50, 0] < 255 - 60  # white, fainter
-    assert image[10, 30, 0] == 128  # silent: the photo as it is
-
-
 def test_the_grid_chart_has_one_point_per_cell_and_outlines_the_picked_one():
     from dashboard.charts import grid_figure
 
@@ -191,20 +168,6 @@ def test_the_grid_chart_has_one_point_per_cell_and_outlines_the_picked_one():
     assert chart.layout.hoverdistance == -1  # a click anywhere picks the nearest cell
     shape = chart.layout.shapes[0]
     assert (shape.x0, shape.x1, shape.y0, shape.y1) == (40, 60, 20, 40)
-
-
-def test_the_groups_picture_colours_each_place_by_its_strongest_group():
-    from dashboard.charts import PALETTE
-    from dashboard.photo_images import groups_image, hex_rgb
-    from featviz_core.dissect import Factorization, NeuronGroup
-
-    left, right = np.zeros((4, 4), np.float32), np.zeros((4, 4), np.float32)
-    left[:, :2], right[:, 2:] = 1.0, 1.0
-    groups = Factorization((NeuronGroup(np.ones(3, np.float32), left), NeuronGroup(np.ones(3, np.float32), right)), 0.1)
-    image = groups_image(np.zeros((40, 40, 3), np.uint8), groups, PALETTE, 40).astype(float)
-    assert np.allclose(image[20, 2], hex_rgb(PALETTE[0]) * 0.8, atol=2)
-    assert np.allclose(image[20, 37], hex_rgb(PALETTE[1]) * 0.8, atol=2)
-    assert len(set(PALETTE)) == 8  # one colour for each of up to 8 groups
 
 
 def test_the_bounded_shelf_keeps_values_by_size_and_never_one_larger_than_its_bound():

@@ -10,6 +10,7 @@ import streamlit as st
 
 from dashboard import (charts, dissections, examples_panel, model_choice, model_upload, photo_choice, photo_images,
                        renders, sidebar, tiles, views)
+from featviz_core.dissect import overlays
 from featviz_core.dissect.groups import MAX_GROUPS, MIN_GROUPS
 from featviz_core.layers import LayerInfo
 
@@ -100,7 +101,7 @@ if found is None:
     st.stop()  # the model did not load: the error says why
 dissection, grid = found.dissection, found.dissection.grid
 cells = grid.cells(dissections.TOP)
-_, strength = photo_images.cell_strength(grid)
+_, strength = overlays.cell_strength(grid)
 key = dissections.reading_key(settings, photo, layer)
 if st.session_state.get(_CELL_OF) != key or st.session_state.get(_CELL) not in range(len(cells)):
     st.session_state[_CELL], st.session_state[_CELL_OF] = int(strength.argmax()), key  # the strongest cell first
@@ -111,7 +112,8 @@ st.caption(dissections.caption(found) + " Each cell shows the picture of the fil
            f"shows its best sample-photo patch). Hover a cell for its filter; click it for its top {dissections.TOP}.")
 grid_column, cell_column = st.columns([3, 2], gap="large")
 with grid_column:
-    composed = photo_images.grid_image(photo.pixels, grid, found.pictures, GRID_WIDTH)
+    composed = overlays.grid_mosaic(photo.pixels, grid, {index: item.image for index, item in found.pictures.items()},
+                                    GRID_WIDTH)
     hover = [f"row {cell.row + 1}, col {cell.col + 1}<br>filter {cell.top[0].filter} · activation "
              f"{cell.top[0].activation:.3g}<br>{strength[cell.row, cell.col]:.0%} of the strongest cell"
              for cell in cells]
@@ -149,7 +151,7 @@ st.caption(f"The {len(dissection.top_filters)} filters of {layer} with the highe
 for item, column in zip(dissection.top_filters, st.columns(len(dissection.top_filters))):
     with column:
         filter_picture(found, item.filter)
-        st.image(photo_images.heat_image(photo.pixels, dissection.heat_map(item.filter), HEAT_WIDTH),
+        st.image(overlays.heat_overlay(photo.pixels, dissection.heat_map(item.filter), HEAT_WIDTH),
                  width="stretch", caption=f"where filter {item.filter} fires")
         filter_about(layer, item.filter, f"mean activation **{item.activation:.3g}**", examples,
                      f"photo_open_top_{item.filter}")
@@ -165,7 +167,7 @@ if groups is None:
 pictures = {**found.pictures, **groups.pictures}
 runs = dissections.group_settings(settings, layer, groups.factorization)
 overlay, about_groups = st.columns([3, 2], gap="large")
-overlay.image(photo_images.groups_image(photo.pixels, groups.factorization, charts.PALETTE, GRID_WIDTH),
+overlay.image(overlays.group_overlay(photo.pixels, groups.factorization, GRID_WIDTH),
               width="stretch", caption=f"each place in the colour of the group that fires most there, as strongly "
                                        f"as it fires · {count} groups rebuild the activations to within "
                                        f"{groups.factorization.error:.0%}")
@@ -190,7 +192,7 @@ for first in range(0, count, per_row):
         top = dissections.top_channels(group.weights)
         with column:
             st.markdown(f"**Group {number}**")
-            st.image(photo_images.group_image(photo.pixels, group.map, charts.PALETTE[number - 1], GROUP_WIDTH),
+            st.image(overlays.one_group_overlay(photo.pixels, group.map, overlays.GROUP_COLOURS[number - 1], GROUP_WIDTH),
                      width="stretch", caption="where it fires")
             shown = rendered.get(str(number))
             if shown is not None:

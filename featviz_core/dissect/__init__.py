@@ -6,7 +6,9 @@ from featviz_core.lazy import lazy_exports
 _EXPORTS = {
     **dict.fromkeys(("Cell", "Grid", "PhotoActivations", "Ranked", "photo_activations", "pool"), "grid"),
     **dict.fromkeys(("Factorization", "NeuronGroup", "factorize", "neuron_groups"), "groups"),
-    **dict.fromkeys(("Dissection", "dissect", "dissection_json", "upsampled"), "report"),
+    **dict.fromkeys(("Dissection", "dissect", "dissection_json"), "report"),
+    **dict.fromkeys(("GROUP_COLOURS", "cell_strength", "grid_mosaic", "group_overlay", "heat_overlay",
+                     "one_group_overlay", "upsampled"), "overlays"),
     **dict.fromkeys(("FilterPicture", "filter_picture", "model_atlases"), "pictures"),
     **dict.fromkeys(("dissection_sheet",), "sheet"),
 }

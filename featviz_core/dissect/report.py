@@ -8,7 +8,6 @@ from typing import Any, Callable
 
 import numpy as np
 import tensorflow as tf
-from PIL import Image
 
 from featviz_core.dissect.grid import Grid, PhotoActivations, Ranked, photo_activations, pool, ranked
 from featviz_core.dissect.groups import Factorization, neuron_groups
@@ -68,10 +67,3 @@ def dissection_json(found: Dissection) -> dict[str, Any]:
             for group in found.groups.groups],
         "groups_error": None if found.groups is None else _rounded(found.groups.error),
     }
-
-
-def upsampled(values: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """A (rows, cols) map scaled to 0..1 by its maximum and resized (bilinear) to size (width, height)."""
-    peak = float(values.max())
-    scaled = (np.clip(values / peak, 0, 1) if peak > 0 else np.zeros_like(values)).astype(np.float32)
-    return np.asarray(Image.fromarray(scaled, mode="F").resize(size, Image.Resampling.BILINEAR))

@@ -9,11 +9,12 @@ from typing import Mapping, Sequence
 import numpy as np
 from PIL import Image, ImageDraw
 
-from featviz_core.dissect.overlays import GROUP_COLOURS, grid_mosaic, group_overlay, heat_overlay
+from featviz_core.dissect.overlays import GROUP_COLOURS, grid_mosaic, group_overlay, heat_overlay, hex_rgb
 from featviz_core.dissect.pictures import FilterPicture
 from featviz_core.dissect.report import Dissection
 
 TILE = 112
+GRID_WIDTH = 512  # px: the photo with its grid of pictures
 GAP = 8
 TEXT = 14
 BACKGROUND = (255, 255, 255)
@@ -60,25 +61,29 @@ def dissection_sheet(found: Dissection, pictures: Mapping[int, FilterPicture],
     filter; `patches` each top filter's best sample-photo patches; `group_pictures` one per group, if
     rendered."""
     rows, cols = found.grid.shape
-    grid = _stack([_fit(grid_mosaic(found, {index: item.image for index, item in pictures.items()}), 2 * TILE * 2)],
+    photo = found.activations.fed
+    mosaic = grid_mosaic(photo, found.grid, {index: item.image for index, item in pictures.items()}, GRID_WIDTH)
+    grid = _stack([Image.fromarray(mosaic)],
                   f"{found.model} {found.layer}: each of the {rows} x {cols} cells shows its strongest filter's "
                   f"picture, the stronger the more opaque")
     tops = []
     for item in found.top_filters:
         picture = pictures[item.filter]
         captions = [(_fit(picture.image, TILE), f"filter {item.filter}" + (" (patch)" if picture.source != "atlas" else "")),
-                    (_fit(heat_overlay(found, item.filter), TILE), f"mean {item.activation:.3g}")]
+                    (_fit(heat_overlay(photo, found.heat_map(item.filter), TILE * 2), TILE), f"mean {item.activation:.3g}")]
         captions += [(_fit(image, TILE), "sample photo") for image in patches.get(item.filter, ())]
         tops.append(_row(captions))
     parts = [grid, _stack(tops, "the photo's top filters: picture, where it fires, its best sample-photo patches")]
     if found.groups is not None:
-        items = [(_fit(group_overlay(found), TILE * 2), f"{len(found.groups.groups)} groups (error {found.groups.error:.2f})")]
+        items = [(_fit(group_overlay(photo, found.groups, TILE * 4), TILE * 2),
+                  f"{len(found.groups.groups)} groups (error {found.groups.error:.2f})")]
         for index, group in enumerate(found.groups.groups):
-            swatch = np.zeros((TILE, TILE, 3), np.uint8) + np.array(GROUP_COLOURS[index], np.uint8)
+            colour = tuple(int(value) for value in hex_rgb(GROUP_COLOURS[index]))
+            swatch = np.zeros((TILE, TILE, 3), np.uint8) + np.array(colour, np.uint8)
             image = group_pictures[index] if group_pictures is not None else swatch
             strongest = ", ".join(str(int(channel)) for channel in np.argsort(-group.weights)[:3])
             framed = _fit(image, TILE)
-            ImageDraw.Draw(framed).rectangle((0, 0, framed.width - 1, framed.height - 1), outline=GROUP_COLOURS[index], width=4)
+            ImageDraw.Draw(framed).rectangle((0, 0, framed.width - 1, framed.height - 1), outline=colour, width=4)
             items.append((framed, f"ch {strongest}"))
         parts.append(_stack([_row(items)], "neuron groups: where each fires, its picture, its strongest channels"))
     width = max(part.width for part in parts) + 2 * GAP
