@@ -63,10 +63,11 @@ def neuron_groups() -> Bounded:
 
 @st.cache_resource(show_spinner=False, ttl=ATLAS_RECHECK_S)
 def atlases() -> tuple[dict[str, Atlas], tuple[str, ...]]:
-    """The atlases found (one per model: the first found wins), and a line per problem found."""
+    """The atlases found, one per model (its largest pictures, then its most entries: the gallery's; smaller
+    ones, such as the photo page's, are read by that page), and a line per problem found."""
     found, problems = find_atlases(default_atlas_folders())
     by_model: dict[str, Atlas] = {}
-    for atlas in found:
+    for atlas in sorted(found, key=lambda atlas: (-atlas.image_size, -atlas.count)):
         by_model.setdefault(atlas.model, atlas)
     return by_model, tuple(problems)
 

@@ -233,3 +233,21 @@ def test_a_gallery_of_atlas_tiles_and_explore_decode_no_picture(monkeypatch, ren
         assert webp_decodes == [] and renders.count == 0
     finally:
         server.atlases.clear()
+
+
+def test_the_dashboard_browses_a_models_largest_atlas_when_it_has_several(tiny_atlas, tmp_path, monkeypatch):
+    """A smaller atlas of the same model (the photo page's kind) found first does not replace the gallery's."""
+    import shutil
+
+    from dashboard import server
+    from featviz_core.cli import main
+
+    shutil.copytree(tiny_atlas, tmp_path / "a-small")  # 48 px, found first
+    assert main([*BUILD, "-o", str(tmp_path / "b-large"), "--size", "64", "--filters", "0-1"]) == 0
+    monkeypatch.setenv("FEATVIZ_ATLAS", str(tmp_path))
+    server.atlases.clear()
+    try:
+        atlas = server.atlas_of("tiny")
+        assert atlas is not None and atlas.image_size == 64 and atlas.root.name == "b-large"
+    finally:
+        server.atlases.clear()
