@@ -194,3 +194,26 @@ def test_group_pictures_read_the_layer_as_the_groups_mixes_of_channels():
     assert [(run.layer, run.filter) for run in runs.values()] == [("block2_conv1", 0), ("block2_conv1", 1)]
     assert runs["2"].channel_weights == ((0.0, 1.0, 0.5), (1.0, 0.0, 0.25))
     assert top_channels(weights[0], 2) == [1, 2]
+
+
+@pytest.mark.slow
+def test_an_uploaded_fixed_size_gray_model_reads_the_photo_too(monkeypatch, tmp_path):
+    """Any model: an uploaded 28x28 gray digits model (a fixed input size, one channel) reads the cat photo,
+    resized to its input, and the page shows its grid and top filters."""
+    from dashboard import model_upload
+    from user_models import gray28
+
+    monkeypatch.setattr(model_upload, "UPLOAD_DIR", tmp_path / "uploads")
+    source = tmp_path / "digits.keras"
+    gray28().save(source)
+    at = photo_page(monkeypatch)
+    at.file_uploader(key="model_upload").set_value(("digits.keras", source.read_bytes(), "application/octet-stream")).run()
+    no_exceptions(at)
+    assert not at.error
+    assert at.selectbox(key="model").value.endswith("digits.keras")
+    assert [option.split(" ")[0] for option in at.selectbox(key="photo_layer").options] == ["conv1", "conv2"]
+    assert len(figure(grid_chart(at))["data"][0]["x"]) == 16 * 16  # conv1: 28 x 28 positions, at most 16 cells a side
+    at.selectbox(key="photo_layer").select_index(1).run()
+    no_exceptions(at)
+    assert len(figure(grid_chart(at))["data"][0]["x"]) == 14 * 14  # conv2 after the pooling: 14 x 14 positions, a cell each
+    assert len(cell_buttons(at)) == 5
