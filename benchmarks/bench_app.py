@@ -25,6 +25,9 @@ and drives Debian's chromium with Playwright, one browser context (= one Streaml
           run last on that server, since it is the step most likely to pass the limit.
 5. cli    `featviz atlas` on 2 layers x 8 filters (quick, batched) in a temp folder: filters per minute,
           then the same command again on the finished atlas (resume: nothing to do, no TensorFlow).
+6. photo  A new server: "What it sees in your photo" opened on its default photo (block4_conv3): seconds to the
+          grid; then two new sample photos, a photo read before, and a new session: each timed to the grid
+          on screen; the server's peak.
 
 Parts 2-4b share one server (so the crowd and the scrub meet a warm server, as a meetup would). A watchdog
 thread reads the server's peak RSS (VmHWM, which no spike escapes) every 0.2 s; past --limit-mb it stops
@@ -32,7 +35,7 @@ the server (as Community Cloud stops an app over its limit) and prints FAILED wi
 part gets a new server (as after a reboot) and the run exits 1. Each step's own peak comes from resetting
 VmHWM (/proc/PID/clear_refs) when the step begins.
 
-Each part is a module of benchmarks/app/ (atlas.py, live.py, crowd.py, scrub.py, measure.py, cli.py); the
+Each part is a module of benchmarks/app/ (atlas.py, live.py, crowd.py, scrub.py, measure.py, cli.py, photo.py); the
 server, its watchdog and the browser come from benchmarks/harness/, which tests/test_browser.py uses too.
 
 Before (measured 2026-11-30, 2 cores, full `tensorflow` wheel, no atlas, quality measured after every
@@ -61,7 +64,7 @@ from typing import Callable
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # this tree's featviz_core (reading the atlas), not another checkout's install
 
-from app import atlas, cli, crowd, live, measure, scrub  # noqa: E402  (the scenarios, one module each)
+from app import atlas, cli, crowd, live, measure, photo, scrub  # noqa: E402  (the scenarios, one module each)
 from app.common import NOW, Server  # noqa: E402
 from harness import CHROMIUM, WatchdogTripped  # noqa: E402
 
@@ -81,9 +84,11 @@ BEFORE = {
     "Robust? measure (412 px): server peak": ("2.6 GB (in one process)", "<= 1200 MB"),
     "featviz atlas: filters per minute (quick)": ("-", "-"),
     "featviz atlas: rerun on a finished atlas": ("-", "< 2 s"),
+    "photo page: choosing a photo to its grid (cold / new photo / read before)": ("-", "-"),
+    "photo page: server peak": ("-", "<= 1200 MB"),
 }
 
-PARTS = ("atlas", "live", "crowd", "scrub", "measure", "cli")
+PARTS = ("atlas", "live", "crowd", "scrub", "measure", "cli", "photo")
 
 
 def code_version() -> str:
@@ -138,7 +143,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 ROWS = {"atlas": "first picture (s from page open)", "live": "live sequence peak RSS",
         "crowd": "crowd of 5: pictures after (server peak)",
         "scrub": "scrubber's new step right after a render: slider",
-        "measure": "Robust? measure (412 px): server peak", "cli": "featviz atlas: filters per minute (quick)"}
+        "measure": "Robust? measure (412 px): server peak", "cli": "featviz atlas: filters per minute (quick)",
+        "photo": "photo page: choosing a photo to its grid (cold / new photo / read before)"}
 
 
 def run_part(name: str, part: Callable[..., object], *arguments: object) -> tuple[bool, object]:
@@ -188,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
             server.__exit__()
     if "cli" in args.parts:
         results.append(run_part("cli", cli.run, args)[0])
+    if "photo" in args.parts:
+        results.append(run_part("photo", photo.run, args)[0])
     summary()
     failed = not all(results)
     print(f"\n{'FAILED' if failed else 'done'} in {(time.perf_counter() - began) / 60:.1f} min")
