@@ -11,10 +11,12 @@ after `start_button`) and what to do after (go on, stop, rerun): see "the pages'
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Hashable, Mapping, Sequence, TypeVar
 
+import numpy as np
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
@@ -33,6 +35,9 @@ T = TypeVar("T")
 POLL_S = 0.25
 PREVIEW_EVERY_S = 0.5
 PREVIEW_WIDTH = 320
+LIVE_CURVE_HEIGHT = 220
+LIVE_CURVE_EVERY_S = 1.5  # a sketch: each draw costs the server about 20 ms of Python
+LIVE_CURVE_KEY = "live_curve"  # its element's class: st-key-live_curve_<n> (not the finished loss curve)
 TRANSFORM_COST = 1.5  # robustness transforms pad and zoom what the network sees
 _STOPPED = "_renders_stopped"
 
@@ -188,6 +193,40 @@ def _seconds(value: float) -> str:
     return f"{value:.0f} s" if value < 90 else f"{value / 60:.1f} min"
 
 
+class LiveCurve:
+    """The loss curve of a render while it runs, from the steps the wait sees (a sketch: steps between two
+    looks are drawn straight). It also loads Plotly's browser bundle during the render, so the finished
+    render's loss curve and scrubber answer at once."""
+
+    drawn = itertools.count()  # every draw's element key is new (several renders may wait in one run)
+
+    def __init__(self, slot: DeltaGenerator) -> None:
+        self.slot = slot
+        self.losses: dict[int, float] = {}
+        self.octaves: dict[int, tuple[int, int]] = {}  # octave: (its first step seen, its size)
+        self.drawn_at = -LIVE_CURVE_EVERY_S
+
+    def add(self, event) -> None:
+        self.losses[event.step] = float(event.losses[0])
+        self.octaves.setdefault(event.octave, (event.step, event.size))
+
+    def draw(self, now: float = 0.0) -> None:
+        """Draw the curve so far (from two steps seen); `now` (time.monotonic()) is when."""
+        if len(self.losses) < 2:
+            return
+        self.drawn_at = now
+        from dashboard.charts import loss_figure
+
+        steps = np.array(sorted(self.losses))
+        every = np.arange(1, steps[-1] + 1)
+        dense = np.interp(every, steps, [self.losses[step] for step in steps])
+        dense[every < steps[0]] = np.nan  # before the first step seen: no line
+        starts = [first - 1 for first, _ in self.octaves.values()]
+        sizes = [size for _, size in self.octaves.values()]
+        self.slot.plotly_chart(loss_figure({"loss": dense}, starts, sizes, height=LIVE_CURVE_HEIGHT),
+                               config={"staticPlot": True}, key=f"{LIVE_CURVE_KEY}_{next(self.drawn)}")
+
+
 def wait(job: Job, where: DeltaGenerator, label: str, preview: bool = True) -> Job:
     """Follow `job` until it ends: place in line and estimate, then progress and a preview.
 
@@ -197,6 +236,7 @@ def wait(job: Job, where: DeltaGenerator, label: str, preview: bool = True) -> J
     line, session = server.line(), server.session_id()
     note, bar = where.empty(), where.empty()
     picture = where.empty() if preview else None
+    curve = LiveCurve(where.empty()) if preview else None
     shown_step, shown_at = -1, 0.0
     try:
         while not job.finished.wait(POLL_S):
@@ -211,6 +251,8 @@ def wait(job: Job, where: DeltaGenerator, label: str, preview: bool = True) -> J
                 note.info(job.phase, icon=":material/hourglass_top:")
             elif job.progress is not None:
                 event = job.progress
+                if curve is not None:
+                    curve.add(event)
                 bar.progress(min(job.fraction, 1.0), text=f"{label}: step {event.step} of {event.total_steps}, "
                              f"octave {event.octave + 1} at {event.size} px · about "
                              f"{_seconds(line.estimate(job))} left")
@@ -220,6 +262,8 @@ def wait(job: Job, where: DeltaGenerator, label: str, preview: bool = True) -> J
                     shown_step, shown_at = event.step, now
                     picture.image(event.preview, width=PREVIEW_WIDTH,
                                   caption=f"step {event.step}, loss {float(event.losses[0]):.3g}")
+                    if curve is not None and now - curve.drawn_at >= LIVE_CURVE_EVERY_S:
+                        curve.draw(now)
             elif job.note:
                 bar.progress(min(job.fraction, 1.0), text=f"{label}: {job.note} · about "
                              f"{_seconds(line.estimate(job))} left")
@@ -227,7 +271,7 @@ def wait(job: Job, where: DeltaGenerator, label: str, preview: bool = True) -> J
     except BaseException:
         line.leave(session, job)
         raise
-    for slot in (note, bar, picture):
+    for slot in (note, bar, picture, curve and curve.slot):
         if slot is not None:
             slot.empty()
     if job.error is not None:

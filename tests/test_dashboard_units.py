@@ -187,3 +187,26 @@ def test_loss_figure_without_a_step_or_octaves_draws_the_curves_only():
     assert "octave" not in figure.data[0].hovertemplate and figure.data[0].customdata is None
     assert not charts.loss_figure({"classic": np.array([1.0, 2.0])}, (), (), step=5).layout.shapes  # past the end
     assert charts.loss_figure({"a": np.ones(3), "b": np.ones(3)}, (), ()).layout.showlegend
+
+
+def test_a_live_render_draws_its_loss_curve_from_the_steps_it_sees():
+    """The live curve: steps between two looks drawn straight, nothing before the first step seen, and an
+    octave mark where a new octave was first seen."""
+    from types import SimpleNamespace
+
+    from dashboard.renders import LiveCurve
+
+    drawn = []
+    slot = SimpleNamespace(plotly_chart=lambda figure, **options: drawn.append((figure, options)))
+    curve = LiveCurve(slot)
+    curve.add(SimpleNamespace(step=3, losses=np.array([1.0]), octave=0, size=76))
+    curve.draw()
+    assert drawn == []  # one step seen: no curve yet
+    curve.add(SimpleNamespace(step=5, losses=np.array([3.0]), octave=0, size=76))
+    curve.add(SimpleNamespace(step=8, losses=np.array([2.0]), octave=1, size=107))
+    curve.draw()
+    figure, options = drawn[-1]
+    y = np.array(figure.data[0].y, dtype=float)
+    assert np.isnan(y[:2]).all() and np.allclose(y[2:], [1.0, 2.0, 3.0, 8 / 3, 7 / 3, 2.0])
+    assert options["config"] == {"staticPlot": True}
+    assert [shape.x0 for shape in figure.layout.shapes] == [7.5]  # octave 2 begins after step 7 (first seen at 8)

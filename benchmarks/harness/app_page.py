@@ -10,7 +10,8 @@ from typing import Any
 SMALL = "model=vgg16-offline&layer=block5_conv3&preset=quick&final_size=96&octaves=3&steps_per_octave=4"
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 MAIN = "[data-testid='stMain']"
-LOSS_CHART = f"{MAIN} [data-testid='stPlotlyChart']"  # the loss curve (How it works' schedule is one too)
+# The loss curve (How it works' schedule is one too), not a live render's sketch of it (st-key-live_curve_<n>).
+LOSS_CHART = f"{MAIN} [data-testid='stPlotlyChart']:not([class*='st-key-live_curve'] *)"
 # Where a step of the first curve is drawn, in page pixels, from Plotly's own axes (gd is the plot's element).
 STEP_POINT_JS = """(gd, step) => {
   const box = gd.getBoundingClientRect(), xaxis = gd._fullLayout.xaxis, yaxis = gd._fullLayout.yaxis;

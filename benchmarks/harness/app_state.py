@@ -28,7 +28,8 @@ STATE_JS = """() => {
     alerts: texts(main, "[data-testid='stAlertContainer']"),
     progress: texts(main, "[data-testid='stProgress']"),
     slider: texts(main, "[data-testid='stSlider']").some(t => t.includes("Iteration")),
-    chart: !!main && !!main.querySelector("[data-testid='stPlotlyChart'] .main-svg"),  // a Plotly chart drawn
+    chart: !!main && !!main.querySelector(  // a Plotly chart drawn (not a live render's sketch of its curve)
+      "[data-testid='stPlotlyChart']:not([class*='st-key-live_curve'] *) .main-svg"),
     metrics: texts(main, "[data-testid='stMetricLabel']"),
     errors: texts(main, "[data-testid='stException']"),
     sidebar: texts(side, "[data-testid='stAlertContainer']"),
