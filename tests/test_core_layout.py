@@ -37,3 +37,13 @@ def test_at_most_twelve_modules_are_flat_at_the_top():
     assert len(flat) <= MAX_FLAT_MODULES, flat
     packages = sorted(path.parent.name for path in CORE.glob("*/__init__.py"))
     assert packages == ["ascent", "atlas", "dissect", "examples", "models"]
+
+
+def test_every_core_package_is_installed():
+    """pyproject.toml names the packages a wheel holds: a new one left out would import here (in the
+    repository) and fail where featviz is installed."""
+    import tomllib
+
+    listed = tomllib.loads((CORE.parent / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    found = ["featviz_core"] + [f"featviz_core.{path.parent.name}" for path in CORE.glob("*/__init__.py")]
+    assert sorted(listed) == sorted(found)
