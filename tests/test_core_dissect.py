@@ -216,3 +216,24 @@ def test_the_groups_picture_colours_each_place_by_its_strongest_group():
     assert np.allclose(image[20, 2], hex_rgb(GROUP_COLOURS[0]) * 0.8, atol=2)
     assert np.allclose(image[20, 37], hex_rgb(GROUP_COLOURS[1]) * 0.8, atol=2)
     assert len(set(GROUP_COLOURS)) == 8  # one colour for each of up to 8 groups
+
+
+def test_featviz_dissect_reads_a_photo_with_your_own_keras_file(capsys, tmp_path):
+    """Any model: a .keras file with a fixed 28x28 gray input reads a colour photo, resized to its input."""
+    from user_models import gray28
+
+    model = tmp_path / "digits.keras"
+    gray28().save(model)
+    photo = tmp_path / "photo.jpg"
+    Image.fromarray(np.random.default_rng(5).integers(0, 256, (60, 80, 3), dtype=np.uint8)).save(photo)
+    data = tmp_path / "out.json"
+    code, out, err = run_cli(capsys, "dissect", str(model), "conv2", str(photo), "-o", str(tmp_path / "s.png"),
+                             "--json", str(data), "--groups", "3", "--no-group-pictures")
+    assert code == 0, err
+    found = json.loads(data.read_text())
+    assert found["photo"] == {"width": 80, "height": 60} and found["grid"] == {"rows": 14, "cols": 14}
+    covered = np.zeros((60, 80), int)
+    for cell in found["cells"]:
+        x, y, w, h = cell["box"]
+        covered[y:y + h, x:x + w] += 1
+    assert (covered == 1).all() and len(found["groups"]) == 3
