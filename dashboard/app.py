@@ -42,6 +42,6 @@ page = st.navigation(PAGES)
 from dashboard import sidebar  # noqa: E402
 
 with guard.user_facing_errors("the sidebar"):
-    sidebar.render()
+    sidebar.render(page.url_path)
 with guard.user_facing_errors(page.title):
     page.run()

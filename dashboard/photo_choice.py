@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import streamlit as st
 
-from dashboard import examples_panel, model_upload, uploads
+from dashboard import examples_panel, model_upload, uploads, urlstate
 from featviz_core.examples.image_sets import SAMPLE_PHOTOS
 
 SAMPLE = "Sample photo"
@@ -43,9 +43,12 @@ def photo_control(key: str) -> Photo | None:
     with choice:
         if kind == SAMPLE:
             names = [name for name in SAMPLE_PHOTOS if f"{name}.png" in examples_panel.SAMPLE_SOURCE.image_set().names]
+            urlstate.linked(f"{key}_sample", lambda name: name if name in names else None)  # a shared link's photo
             st.session_state.setdefault(f"{key}_sample", DEFAULT_SAMPLE if DEFAULT_SAMPLE in names else names[0])
             name = st.selectbox("Sample photo", names, key=f"{key}_sample", persist_state="session")
+            urlstate.link({f"{key}_sample": name})
             return sample_photo(name)
+        urlstate.link({f"{key}_sample": None})  # an upload is not in the link
         data = uploads.photo_input(f"{key}_upload", prompt="Upload a photo to see what the layer finds in it.")
     if data is None:
         return None

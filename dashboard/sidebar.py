@@ -80,15 +80,16 @@ def valid_selection() -> Selection:
     return selection
 
 
-def render() -> Selection:
-    """Draw the sidebar and return the validated selection."""
+def render(page: str = "") -> Selection:
+    """Draw the sidebar and return the validated selection; the URL keeps the parameters of `page` (its
+    url_path) besides the sidebar's."""
     state.apply_pending()
     with st.sidebar:
         loaded = _load_model()
         if loaded is None:
             selection = Selection(problem="No model could be loaded: see the sidebar.")
         else:
-            selection = _controls(loaded)
+            selection = _controls(loaded, page)
     st.session_state[_SELECTION] = selection
     return selection
 
@@ -281,7 +282,7 @@ def _advanced_controls(problems: Problems) -> None:
             _show(problems, field.name)
 
 
-def _controls(loaded: ModelInfo) -> Selection:
+def _controls(loaded: ModelInfo, page: str = "") -> Selection:
     _model_control(loaded)
     layer = _layer_control(loaded)
     _filter_control(layer)
@@ -293,7 +294,7 @@ def _controls(loaded: ModelInfo) -> Selection:
     _show(problems, "general")
     for line in state.take_url_problems():
         st.warning(line)
-    state.write_url(loaded.name, layer.name)
+    state.write_url(loaded.name, layer.name, page)
     if settings is None:
         every = "; ".join(message for messages in problems.values() for message in messages)
         return Selection(model=loaded, layer=layer, problem=f"Fix the settings in the sidebar: {every}")

@@ -102,11 +102,12 @@ def take_url_problems() -> list[str]:
     return problems
 
 
-def write_url(model: str, layer: str) -> None:
-    """Model, layer, filter, the preset the values started from, and each field changed from it."""
+def write_url(model: str, layer: str, page: str = "") -> None:
+    """Model, layer, filter, the preset the values started from, and each field changed from it; the URL's
+    parameters of `page` (named `page`_...: `urlstate.page_keys`) stay."""
     base_name = st.session_state[_BASE_PRESET]
     base = PRESETS[base_name]
     changed = {name: value for name, value in field_values().items()
                if value != base.get(name, fields.BY_NAME[name].default())}
     urlstate.write({"model": model, "layer": layer, "filter": st.session_state["filter"],
-                    "preset": base_name, **changed})
+                    "preset": base_name, **changed, **urlstate.page_keys(page)})

@@ -12,6 +12,17 @@ from test_dashboard_line_jobs import line_jobs
 SMALL = dict(preset="quick", final_size=32, octaves=2, steps_per_octave=3)
 
 
+@pytest.fixture(autouse=True)
+def _forget_what_the_page_found():
+    """The photo page fills the server's shelves (dataset examples, readings, groups): other tests' pages
+    would find them there and show more than they expect, so each test here leaves them empty."""
+    yield
+    from dashboard import server
+
+    for shelf in (server.examples, server.dissections, server.neuron_groups):
+        shelf.clear()
+
+
 def photo_page(monkeypatch, **query):
     return page_at(monkeypatch, "photo", **{**SMALL, **query})
 
@@ -217,3 +228,35 @@ def test_an_uploaded_fixed_size_gray_model_reads_the_photo_too(monkeypatch, tmp_
     no_exceptions(at)
     assert len(figure(grid_chart(at))["data"][0]["x"]) == 14 * 14  # conv2 after the pooling: 14 x 14 positions, a cell each
     assert len(cell_buttons(at)) == 5
+
+
+def test_a_link_carries_the_photo_layer_cell_and_groups(monkeypatch):
+    """The URL reproduces the view: a link's photo, layer, cell and group count are what the page opens on,
+    and a change on the page goes into the URL (where the sidebar's writes keep it)."""
+    from dashboard_helpers import app, fresh_seed
+
+    at = app(monkeypatch, seed=fresh_seed(), **SMALL, photo_sample="astronaut", photo_layer="block1_conv2",
+             photo_cell="17", photo_groups="4")
+    at = at.switch_page("app_pages/photo.py").run()
+    no_exceptions(at)
+    assert at.selectbox(key="photo_sample").value == "astronaut"
+    assert at.toggle(key="photo_all_layers").value  # block1_conv2 is not one of the two offered at first
+    assert at.selectbox(key="photo_layer").value == "block1_conv2"
+    assert at.selectbox(key="photo_cell").value == 17 and at.slider(key="photo_groups").value == 4
+    at.selectbox(key="photo_cell").set_value(3).run()
+    at.slider(key="photo_groups").set_value(5).run()
+    no_exceptions(at)
+    assert {key: at.query_params[key] for key in ("photo_sample", "photo_layer", "photo_cell", "photo_groups")} == {
+        "photo_sample": "astronaut", "photo_layer": "block1_conv2", "photo_cell": "3", "photo_groups": "5"}
+    assert at.query_params["model"] == "tiny"  # the sidebar's own parameters stay beside them
+
+
+def test_a_link_with_bad_photo_parameters_opens_the_defaults(monkeypatch):
+    from dashboard_helpers import app, fresh_seed
+
+    at = app(monkeypatch, seed=fresh_seed(), **SMALL, photo_sample="nope", photo_layer="dense", photo_cell="x",
+             photo_groups="99")
+    at = at.switch_page("app_pages/photo.py").run()
+    no_exceptions(at)
+    assert at.selectbox(key="photo_sample").value == "chelsea" and at.slider(key="photo_groups").value == 6
+    assert at.selectbox(key="photo_layer").value == "block2_conv1"

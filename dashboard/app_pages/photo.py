@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from dashboard import (charts, dissections, examples_panel, model_choice, model_upload, photo_choice, photo_images,
-                       renders, sidebar, tiles, views)
+                       renders, sidebar, tiles, urlstate, views)
 from featviz_core.dissect import overlays
 from featviz_core.dissect.groups import MAX_GROUPS, MIN_GROUPS
 from featviz_core.layers import LayerInfo
@@ -46,6 +46,9 @@ def offered_layers(layers: tuple[LayerInfo, ...], everything: bool) -> list[str]
 def layer_control(layers: tuple[LayerInfo, ...]) -> str:
     """The layer that reads the photo (page-local: the sidebar's layer stays as it is)."""
     by_name = {info.name: info for info in layers}
+    urlstate.linked("photo_layer", lambda name: name if name in offered_layers(layers, True) else None)
+    if st.session_state.get("photo_layer") not in (None, *offered_layers(layers, False)):
+        st.session_state.setdefault("photo_all_layers", True)  # a shared link's layer outside the two offered
     pick, more = st.columns([3, 1], vertical_alignment="bottom")
     everything = more.toggle("Any conv layer", key="photo_all_layers",
                              help="Offer every conv layer of the model, not only two deep ones.")
@@ -103,6 +106,9 @@ dissection, grid = found.dissection, found.dissection.grid
 cells = grid.cells(dissections.TOP)
 _, strength = overlays.cell_strength(grid)
 key = dissections.reading_key(settings, photo, layer)
+linked_cell = urlstate.whole_number(st.query_params.get(_CELL, ""))
+if _CELL_OF not in st.session_state and linked_cell in range(len(cells)):
+    st.session_state[_CELL], st.session_state[_CELL_OF] = linked_cell, key  # a shared link's cell
 if st.session_state.get(_CELL_OF) != key or st.session_state.get(_CELL) not in range(len(cells)):
     st.session_state[_CELL], st.session_state[_CELL_OF] = int(strength.argmax()), key  # the strongest cell first
 
@@ -160,7 +166,11 @@ st.subheader("Neuron groups", divider="gray")
 st.caption("Channels that fire together, found by non-negative matrix factorization of the layer's activations "
            "(Olah et al., *The Building Blocks of Interpretability*): each group is a weighted mix of channels, with a "
            "map of where it fires.")
-count = st.slider("Groups", MIN_GROUPS, MAX_GROUPS, dissections.GROUPS, key="photo_groups", persist_state="session")
+urlstate.linked("photo_groups", lambda text: value if (value := urlstate.whole_number(text)) in
+                range(MIN_GROUPS, MAX_GROUPS + 1) else None)
+st.session_state.setdefault("photo_groups", dissections.GROUPS)
+count = st.slider("Groups", MIN_GROUPS, MAX_GROUPS, key="photo_groups", persist_state="session")
+urlstate.link({"photo_layer": layer, _CELL: st.session_state[_CELL], "photo_groups": count})
 groups = dissections.neuron_groups(settings, photo, found, count, st.container())
 if groups is None:
     st.stop()
