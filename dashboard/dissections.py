@@ -157,7 +157,7 @@ def neuron_groups(settings: RenderSettings, photo: Photo, found: Reading, count:
 def group_settings(settings: RenderSettings, layer: str, groups: "Factorization") -> dict[str, RenderSettings]:
     """The runs that render each group's picture with the sidebar's recipe, by group number from 1: the layer
     read as the groups' weighted sums of channels, one a row."""
-    rows = tuple(tuple(float(value) for value in group.weights) for group in groups.groups)
+    rows = groups.channel_weights
     return {str(index + 1): settings.with_changes(layer=layer, filter=index, channel_weights=rows)
             for index in range(len(rows))}
 

@@ -516,7 +516,7 @@ def _group_pictures(loaded, layer: str, found) -> list[np.ndarray]:
     from featviz_core.ascent import render_batch
     from featviz_core.settings import DEFAULT_PRESET, fit_to_model_input, preset
 
-    weights = tuple(tuple(float(value) for value in group.weights) for group in found.groups.groups)
+    weights = found.groups.channel_weights
     settings = fit_to_model_input(preset(DEFAULT_PRESET, model=loaded.name, layer=layer, channel_weights=weights),
                                   loaded.input_size)
     bar = ProgressBar(f"{len(weights)} group pictures", settings.total_steps)

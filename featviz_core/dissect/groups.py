@@ -35,6 +35,11 @@ class Factorization:
     groups: tuple[NeuronGroup, ...]
     error: float
 
+    @property
+    def channel_weights(self) -> tuple[np.ndarray, ...]:
+        """Each group's weights, as `RenderSettings.channel_weights` takes them (one row a group)."""
+        return tuple(group.weights for group in self.groups)
+
 
 def factorize(matrix: np.ndarray, count: int, iterations: int = ITERATIONS, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """W (rows x count) and H (count x columns), both >= 0, with W @ H close to `matrix` (>= 0) in the
