@@ -20,6 +20,7 @@ from PIL import Image
 import featviz_core
 
 from featviz_core.atlas import AtlasError, default_atlas_folders, find_atlases, merge, open_atlas
+from featviz_core.atlas.format import iter_entries_json
 from featviz_core.atlas.build import BuildProgress, build_atlas, build_atlas_ray, plan
 from featviz_core.cli import main
 from featviz_core.layers import LayerInfo
@@ -409,10 +410,42 @@ def test_an_atlas_with_the_legacy_raw_input_still_matches_and_resumes(capsys, tm
     assert open_atlas(legacy).settings["preprocessing"] == "raw"
 
 
-def test_the_shipped_atlas_matches_the_default_preset():
+SHIPPED_ATLASES = sorted(path.parent for path in (REPOSITORY / "atlas").glob("*/index.json"))
+
+
+@pytest.mark.parametrize("folder", SHIPPED_ATLASES, ids=lambda folder: folder.name)
+def test_a_shipped_atlas_matches_the_default_preset(folder: Path):
     from featviz_core.settings import DEFAULT_PRESET
 
-    atlas = open_atlas(REPOSITORY / "atlas" / "vgg16-offline")
+    atlas = open_atlas(folder)
     assert "raw_input" not in atlas.settings and atlas.preset == DEFAULT_PRESET
     (layer, index), entry = atlas.items[0]
     assert atlas.match(preset(DEFAULT_PRESET, model="vgg16-offline", layer=layer, filter=index)) is entry
+
+
+@pytest.mark.parametrize("folder", SHIPPED_ATLASES, ids=lambda folder: folder.name)
+def test_a_shipped_atlas_lists_only_pictures_it_holds(folder: Path):
+    """Each listed picture exists beside its index at the index' size (CI runs this on a fresh clone)."""
+    atlas = open_atlas(folder)
+    for (layer, index), entry in atlas.items:
+        assert entry.image_path.parent.parent == folder, (layer, index)
+        with Image.open(entry.image_path) as picture:
+            assert picture.size == (atlas.image_size, atlas.image_size), (layer, index)
+
+
+def _git(*arguments: str) -> str | None:
+    done = subprocess.run(["git", *arguments], cwd=REPOSITORY, capture_output=True, text=True)
+    return done.stdout if done.returncode == 0 else None
+
+
+@pytest.mark.parametrize("folder", SHIPPED_ATLASES, ids=lambda folder: folder.name)
+def test_a_committed_atlas_index_lists_only_committed_pictures(folder: Path):
+    """The last commit's index lists only pictures in that commit, whatever a render adds to the working tree."""
+    relative = folder.relative_to(REPOSITORY).as_posix()
+    committed_index = _git("show", f"HEAD:{relative}/index.json")
+    if committed_index is None:
+        pytest.skip("not a git checkout, or this atlas is not committed yet")
+    committed_files = set(_git("ls-tree", "-r", "--name-only", "HEAD", "--", relative).splitlines())
+    listed = [f"{relative}/{data['image']}" for _, _, data in iter_entries_json(json.loads(committed_index))]
+    missing = [path for path in listed if path not in committed_files]
+    assert not missing, f"{len(missing)} of {len(listed)} listed pictures are not committed, e.g. {missing[:3]}"
