@@ -237,3 +237,13 @@ def test_featviz_dissect_reads_a_photo_with_your_own_keras_file(capsys, tmp_path
         x, y, w, h = cell["box"]
         covered[y:y + h, x:x + w] += 1
     assert (covered == 1).all() and len(found["groups"]) == 3
+
+
+def test_resized_keeps_the_aspect_to_a_width_or_a_height():
+    from featviz_core.dissect.overlays import resized
+
+    image = np.zeros((30, 60, 3), np.uint8)
+    assert resized(image, 120).shape == (60, 120, 3)
+    assert resized(image, height=15).shape == (15, 30, 3)
+    with pytest.raises(ValueError, match="not both"):
+        resized(image, 120, height=15)

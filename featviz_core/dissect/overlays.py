@@ -28,9 +28,14 @@ def upsampled(values: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.asarray(Image.fromarray(scaled, mode="F").resize(size, Image.Resampling.BILINEAR))
 
 
-def resized(pixels: np.ndarray, width: int) -> np.ndarray:
-    """The image scaled to `width` px wide (its aspect kept)."""
-    height = max(1, round(pixels.shape[0] * width / pixels.shape[1]))
+def resized(pixels: np.ndarray, width: int | None = None, *, height: int | None = None) -> np.ndarray:
+    """The image scaled to `width` px wide or to `height` px tall (give one), its aspect kept."""
+    if (width is None) == (height is None):
+        raise ValueError("give the width or the height, not both")
+    if width is None:
+        width = max(1, round(pixels.shape[1] * height / pixels.shape[0]))
+    else:
+        height = max(1, round(pixels.shape[0] * width / pixels.shape[1]))
     return np.asarray(Image.fromarray(pixels).resize((width, height), Image.Resampling.LANCZOS))
 
 

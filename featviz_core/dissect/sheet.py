@@ -9,7 +9,7 @@ from typing import Mapping, Sequence
 import numpy as np
 from PIL import Image, ImageDraw
 
-from featviz_core.dissect.overlays import GROUP_COLOURS, grid_mosaic, group_overlay, heat_overlay, hex_rgb
+from featviz_core.dissect.overlays import GROUP_COLOURS, grid_mosaic, group_overlay, heat_overlay, hex_rgb, resized
 from featviz_core.dissect.pictures import FilterPicture
 from featviz_core.dissect.report import Dissection
 
@@ -22,9 +22,8 @@ INK = (20, 20, 20)
 
 
 def _fit(image: np.ndarray, height: int) -> Image.Image:
-    """An image scaled to `height` pixels tall."""
-    picture = Image.fromarray(image)
-    return picture.resize((max(1, round(picture.width * height / picture.height)), height), Image.Resampling.BILINEAR)
+    """An image scaled to `height` pixels tall, ready to paste."""
+    return Image.fromarray(resized(image, height=height))
 
 
 def _row(items: Sequence[tuple[Image.Image, str]]) -> Image.Image:
