@@ -29,7 +29,8 @@ st.set_page_config(page_title="featviz: what do CNN filters see?", page_icon=":m
                    layout="wide")
 
 PAGES = [
-    st.Page("app_pages/explore.py", title="Explore", icon=":material/search:", url_path="explore", default=True),
+    st.Page("app_pages/explore.py", title="Explore", icon=":material/search:", default=True,
+            url_path="home"),  # served at /; the pathname it reserves must not be "explore" (EXPLORE_BY_NAME)
     st.Page("app_pages/compare.py", title="Compare start images", icon=":material/compare:", url_path="compare"),
     st.Page("app_pages/methods.py", title="Compare methods", icon=":material/science:", url_path="methods"),
     st.Page("app_pages/gallery.py", title="Layer gallery", icon=":material/grid_view:", url_path="gallery"),
@@ -37,7 +38,15 @@ PAGES = [
     st.Page("app_pages/how_it_works.py", title="How it works", icon=":material/school:", url_path="how-it-works"),
 ]
 
-page = st.navigation(PAGES)
+
+def _explore_by_name() -> None:
+    """/explore, the name a visitor may guess from the menu, opens Explore at its home (/) with the link's values."""
+    st.switch_page(PAGES[0], query_params=st.query_params.to_dict())
+
+
+EXPLORE_BY_NAME = st.Page(_explore_by_name, title="Explore", url_path="explore", visibility="hidden")
+
+page = st.navigation([*PAGES, EXPLORE_BY_NAME])
 # TensorFlow-free: it loads on the first live render, not to browse the atlas
 from dashboard import sidebar  # noqa: E402
 

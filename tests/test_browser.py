@@ -91,6 +91,14 @@ def test_the_default_view_shows_the_atlas_picture_at_once_filling_its_column(pag
     shot(page, "browser_atlas_first_view")
 
 
+def test_explore_by_name_opens_explore_with_the_links_values(page, server):
+    """/explore (Explore is served at /) is not "Page not found": it opens Explore with the link's layer and filter."""
+    page.goto(f"{server}/explore?layer=block3_conv1&filter=7")
+    page.locator(f"{MAIN} img[alt='block3_conv1 filter 7']").wait_for()
+    assert page.get_by_text("Page not found").count() == 0
+    no_exception_shown(page)
+
+
 def test_explore_renders_and_the_scrubber_changes_the_image(page, server):
     page.goto(f"{server}/?{SMALL}&filter=2")
     page.locator(LOSS_CHART).wait_for()
