@@ -13,7 +13,7 @@ from dashboard.examples_shelf import ExamplesShelf
 from dashboard.model_shelf import ModelShelf
 from dashboard.render_queue import RenderQueue
 from dashboard.store import FigureStore, ResultStore
-from featviz_core.atlas import Atlas, AtlasEntry, default_atlas_folders, find_atlases
+from featviz_core.atlas import AtlasEntry, ModelAtlases, atlases_by_model, default_atlas_folders, find_atlases
 from featviz_core.settings import RenderSettings
 
 STORE_BYTES = 48 * 2**20  # finished results with every snapshot: about 12 robust renders at 412 px
@@ -62,17 +62,13 @@ def neuron_groups() -> Bounded:
 
 
 @st.cache_resource(show_spinner=False, ttl=ATLAS_RECHECK_S)
-def atlases() -> tuple[dict[str, Atlas], tuple[str, ...]]:
-    """The atlases found, one per model (its largest pictures, then its most entries: the gallery's; smaller
-    ones, such as the photo page's, are read by that page), and a line per problem found."""
+def atlases() -> tuple[dict[str, ModelAtlases], tuple[str, ...]]:
+    """The atlases found, by model (each searched as one, the largest pictures first), and a line per problem."""
     found, problems = find_atlases(default_atlas_folders())
-    by_model: dict[str, Atlas] = {}
-    for atlas in sorted(found, key=lambda atlas: (-atlas.image_size, -atlas.count)):
-        by_model.setdefault(atlas.model, atlas)
-    return by_model, tuple(problems)
+    return atlases_by_model(found), tuple(problems)
 
 
-def atlas_of(model: str) -> Atlas | None:
+def atlas_of(model: str) -> ModelAtlases | None:
     return atlases()[0].get(model)
 
 

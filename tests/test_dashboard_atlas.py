@@ -235,19 +235,31 @@ def test_a_gallery_of_atlas_tiles_and_explore_decode_no_picture(monkeypatch, ren
         server.atlases.clear()
 
 
-def test_the_dashboard_browses_a_models_largest_atlas_when_it_has_several(tiny_atlas, tmp_path, monkeypatch):
-    """A smaller atlas of the same model (the photo page's kind) found first does not replace the gallery's."""
-    import shutil
-
+def test_a_models_atlases_are_searched_as_one_the_largest_pictures_first(monkeypatch, renders, tmp_path):
+    """A smaller atlas of the same model (the photo page's kind) adds its filters: Explore and the gallery show
+    them at once, at their stored size; a filter in both comes from the larger pictures."""
     from dashboard import server
     from featviz_core.cli import main
 
-    shutil.copytree(tiny_atlas, tmp_path / "a-small")  # 48 px, found first
-    assert main([*BUILD, "-o", str(tmp_path / "b-large"), "--size", "64", "--filters", "0-1"]) == 0
+    assert main([*BUILD, "-o", str(tmp_path / "b-large"), "--size", "96"]) == 0  # filters 0-3 at 96 px
+    assert main([*BUILD, "-o", str(tmp_path / "a-small"), "--size", "96", "--image-size", "64", "--filters", "2-5"]) == 0
+    built = renders.count  # the builds' own renders
     monkeypatch.setenv("FEATVIZ_ATLAS", str(tmp_path))
     server.atlases.clear()
     try:
-        atlas = server.atlas_of("tiny")
-        assert atlas is not None and atlas.image_size == 64 and atlas.root.name == "b-large"
+        atlases = server.atlas_of("tiny")
+        assert atlases.main.root.name == "b-large" and [atlas.image_size for atlas in atlases.atlases] == [96, 64]
+        assert atlases.filters_of("block2_conv2") == [0, 1, 2, 3, 4, 5] and atlases.count == 12
+        assert atlases.entry("block2_conv2", 3).image_size == 96 and atlases.entry("block2_conv2", 5).image_size == 64
+        for index, size in ((3, 96), (5, 64)):
+            at = app(monkeypatch, **{**ATLAS_VIEW, "final_size": 96}, filter=index).run()
+            no_exceptions(at)
+            assert any(info.value.startswith("**Precomputed**") for info in at.info)
+            assert f"finished picture · stored at {size} px" in [caption.value for caption in at.main.caption]
+        assert any("Atlas: 12 precomputed pictures" in caption.value for caption in at.sidebar.caption)
+        at.switch_page("app_pages/gallery.py").run()
+        no_exceptions(at)
+        assert any("6 precomputed in the atlas" in text.value for text in at.main.markdown)
+        assert renders.count == built
     finally:
         server.atlases.clear()

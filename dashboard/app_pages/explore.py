@@ -70,7 +70,7 @@ def precomputed(shown: renders.Shown, key: str) -> None:
     """The atlas' picture and loss curve, with live rendering one click away."""
     entry = shown.entry
     note, button = st.columns([4, 1], vertical_alignment="center")
-    note.info(f"**Precomputed** in the atlas with these exact settings ({selection.model.atlas.preset} preset, "
+    note.info(f"**Precomputed** in the atlas with these exact settings ({selection.model.atlas.main.preset} preset, "
               f"{entry.steps_run} steps, rendered {entry.rendered_at[:10]} on {entry.device}, featviz "
               f"{entry.featviz_version}): a live render gives the same picture, with every iteration.",
               icon=":material/photo_library:")
@@ -85,7 +85,7 @@ def precomputed(shown: renders.Shown, key: str) -> None:
                       caption=f"dead: {shown.result.dead_note}")
     else:
         with picture:  # the stored file as it is, undecoded, shown with the title (no wait for st.image's code)
-            views.instant_picture(entry.image_bytes(), f"image/{selection.model.atlas.image_format}", size,
+            views.instant_picture(entry.image_bytes(), entry.mime_type, size,
                                   alt=f"{settings.layer} filter {settings.filter}",
                                   caption=f"finished picture · stored at {size[0]} px")
     with chart:

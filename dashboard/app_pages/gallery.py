@@ -48,7 +48,7 @@ def tile(item: renders.Shown) -> object:
         return tiles.tile_image(item.result)
     if entry.dead:
         return tiles.dead_tile(entry.image_size, entry.photo_peak)
-    return views.data_url(entry.image_bytes(), f"image/{selection.model.atlas.image_format}")
+    return views.data_url(entry.image_bytes(), entry.mime_type)
 
 
 def grid(items: list[renders.Shown], interactive: bool) -> None:

@@ -72,6 +72,11 @@ class AtlasEntry:
         """The picture file's bytes (WebP), e.g. for a browser."""
         return self.image_path.read_bytes()
 
+    @property
+    def mime_type(self) -> str:
+        """The picture file's type, e.g. image/webp."""
+        return f"image/{self.image_path.suffix.lstrip('.')}"
+
     def image(self) -> np.ndarray:
         """The picture as a uint8 RGB array (decoded from its file on every call)."""
         with Image.open(self.image_path) as picture:

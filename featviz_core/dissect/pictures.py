@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable
 
 import numpy as np
 
-from featviz_core.atlas import Atlas, find_atlases
+from featviz_core.atlas import ModelAtlases, atlases_by_model, find_atlases
 from featviz_core.models import LoadedModel
 
 
@@ -25,13 +25,13 @@ class FilterPicture:
         return "" if self.source == "atlas" else "no picture yet: its best patch on the sample photos"
 
 
-def model_atlases(model: str, folders: Iterable[Path]) -> list[Atlas]:
-    """The atlases of `model` in the folders, the largest pictures first."""
+def model_atlases(model: str, folders: Iterable[Path]) -> ModelAtlases:
+    """The atlases of `model` in the folders (none: an empty set), the largest pictures first."""
     found, _ = find_atlases(folders)
-    return sorted((atlas for atlas in found if atlas.model == model), key=lambda atlas: -atlas.image_size)
+    return atlases_by_model(found).get(model, ModelAtlases(()))
 
 
-def filter_picture(loaded: LoadedModel, atlases: Sequence[Atlas], layer: str, filter_index: int,
+def filter_picture(loaded: LoadedModel, atlases: ModelAtlases, layer: str, filter_index: int,
                    size: int = 128) -> FilterPicture:
     """The filter's picture from the first atlas that holds it, else its best sample-photo patch."""
     from featviz_core.examples import patch
@@ -39,9 +39,8 @@ def filter_picture(loaded: LoadedModel, atlases: Sequence[Atlas], layer: str, fi
     from featviz_core.examples.photo_response import best_on_photos
     from featviz_core.imaging import resize
 
-    for atlas in atlases:
-        entry = atlas.entry(layer, filter_index)
-        if entry is not None:
-            return FilterPicture(resize(entry.image(), size), "atlas")
+    entry = atlases.entry(layer, filter_index)
+    if entry is not None:
+        return FilterPicture(resize(entry.image(), size), "atlas")
     example = best_on_photos(loaded, layer).of(filter_index)[0]
     return FilterPicture(patch(sample_image_set(), example, size), "photo patch")
