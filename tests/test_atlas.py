@@ -449,3 +449,14 @@ def test_a_committed_atlas_index_lists_only_committed_pictures(folder: Path):
     listed = [f"{relative}/{data['image']}" for _, _, data in iter_entries_json(json.loads(committed_index))]
     missing = [path for path in listed if path not in committed_files]
     assert not missing, f"{len(missing)} of {len(listed)} listed pictures are not committed, e.g. {missing[:3]}"
+
+
+def test_the_shipped_atlases_hold_every_filter_of_the_photo_pages_layers():
+    """The photo page's two layers have a picture for each of their 512 filters, none a stand-in."""
+    from featviz_core.atlas import atlases_by_model, find_atlases
+
+    found, problems = find_atlases([REPOSITORY / "atlas"])
+    assert problems == []
+    atlases = atlases_by_model(found)["vgg16-offline"]
+    for layer in ("block4_conv3", "block5_conv3"):
+        assert atlases.filters_of(layer) == list(range(512)), layer
