@@ -139,7 +139,7 @@ def test_a_filter_the_climb_cannot_wake_starts_again_from_its_best_photo_patch(m
     monkeypatch.setattr(loop, "RESCUE_STEPS", 0)
     seeded = render(settings, loaded)
     assert not seeded.dead and seeded.final_activation > 0
-    monkeypatch.setattr(loop, "_photo_tile_or_none", lambda model, layer, index, size: None)
+    monkeypatch.setattr(loop, "photo_tile", lambda model, layer, index, size: None)  # no patch to start from
     unseeded = render(settings, loaded)
     assert unseeded.dead and unseeded.photo_peak > 0.1  # alive on the photos, dead in the picture
 

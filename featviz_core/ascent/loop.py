@@ -14,7 +14,7 @@ import threading
 import time
 import weakref
 from dataclasses import dataclass, replace
-from typing import Callable, Sequence
+from typing import Callable, Sequence, TypeVar
 
 import numpy as np
 import tensorflow as tf
@@ -33,6 +33,8 @@ from featviz_core.models.precision import model_compute_dtype
 from featviz_core.results import Progress, Result, Snapshot, fires_on_photos
 from featviz_core.settings import PLATEAU_STEPS, Method, RenderSettings
 from featviz_core.ascent.start_images import make_start_image
+
+T = TypeVar("T")
 
 DEAD_LOSS = imaging.EPSILON
 RESCUE_STEPS = 32  # most steps spent, each time, making a dead filter fire
@@ -188,7 +190,7 @@ def render_batch(settings: RenderSettings, filters: Sequence[int], model: Loaded
     photos_tell = not settings.channel_weights  # the sample photos are scored per channel, not per mix
     rescue = _Rescue(functools.partial(ascent_step, loaded, settings.layer, rescue_method(settings.method)),
                      functools.partial(_fires_on_photos, loaded, settings.layer) if photos_tell else _never,
-                     functools.partial(_photo_tile_or_none, loaded, settings.layer) if photos_tell else _never)
+                     functools.partial(_from_photos, photo_tile, loaded, settings.layer) if photos_tell else _never)
     results = _Run(settings, per_filter, ascent_step(loaded, settings.layer, settings.method), on_progress,
                    rescue).execute()
     release_freed_memory()  # give the big octaves' freed activations back to the OS between renders
@@ -201,17 +203,18 @@ def with_photo_peak(result: Result, loaded: LoadedModel) -> Result:
     """A dead result with its filter's strongest response on the sample photos (live results as they are)."""
     if not result.dead:
         return result
-    return replace(result, photo_peak=_photo_peak_or_none(loaded, result.settings.layer, result.settings.filter))
+    return replace(result, photo_peak=_from_photos(photo_peak, loaded, result.settings.layer, result.settings.filter))
 
 
 def _fires_on_photos(loaded: LoadedModel, layer: str, filter_index: int) -> bool:
-    return fires_on_photos(_photo_peak_or_none(loaded, layer, filter_index))
+    return fires_on_photos(_from_photos(photo_peak, loaded, layer, filter_index))
 
 
-def _photo_peak_or_none(loaded: LoadedModel, layer: str, filter_index: int) -> float | None:
-    """`photo_peak`, or None for a model the photos cannot be fed to (its note says "not checked")."""
+def _from_photos(ask: Callable[..., T], *arguments: object) -> T | None:
+    """`ask(*arguments)`, an answer from the sample photos (`photo_peak`, `photo_tile`), or None for a model the
+    photos cannot be fed to (a dead filter's note then says "not checked")."""
     try:
-        return float(photo_peak(loaded, layer, filter_index))
+        return ask(*arguments)
     except Exception:  # noqa: BLE001 - whatever the model's own layers raise on the photos
         return None
 
@@ -219,14 +222,6 @@ def _photo_peak_or_none(loaded: LoadedModel, layer: str, filter_index: int) -> f
 def _never(*_: object) -> None:
     """No answer from the sample photos (falsy): for renders of channel mixes."""
     return None
-
-
-def _photo_tile_or_none(loaded: LoadedModel, layer: str, filter_index: int, size: int) -> np.ndarray | None:
-    """`photo_tile`, or None for a model the photos cannot be fed to."""
-    try:
-        return photo_tile(loaded, layer, filter_index, size)
-    except Exception:  # noqa: BLE001 - whatever the model's own layers raise on the photos
-        return None
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ def best_on_photos(loaded: LoadedModel, layer: str) -> LayerExamples:
 
 def photo_peak(loaded: LoadedModel, layer: str, filter_index: int) -> float:
     """The filter's strongest response (over positions and photos) on the sample photos."""
-    return best_on_photos(loaded, layer).of(filter_index)[0].activation
+    return float(best_on_photos(loaded, layer).of(filter_index)[0].activation)
 
 
 def photo_tile(loaded: LoadedModel, layer: str, filter_index: int, size: int) -> np.ndarray:
