@@ -157,14 +157,24 @@ def test_vgg16_offers_two_deep_layers_and_shows_atlas_pictures_in_the_grid(monke
     assert len(figure(grid_chart(at))["data"][0]["x"]) == 16 * 16
     captions = " ".join(caption.value for caption in at.main.caption)
     assert "block4_conv3 sees the 451×300 photo at 37×56 positions" in captions
-    pictures = [image.captions[0] for image in at.main.image if image.captions[0].startswith("filter ")]
-    assert "photo patch" not in pictures[0]  # the strongest cell's strongest filter: the atlas has its picture
-    assert any("photo patch" in caption for caption in pictures)  # others stand in with their best photo patch
+    assert picture_sources(at) and set(picture_sources(at).values()) == {"atlas"}  # the atlases hold all 512
     at.selectbox(key="photo_layer").set_value("block5_conv3").run()
     no_exceptions(at)
     assert len(cell_buttons(at)) == 5
+    assert set(picture_sources(at).values()) == {"atlas"}
     at.toggle(key="photo_all_layers").set_value(True).run()
     assert len(at.selectbox(key="photo_layer").options) == 13  # every conv layer of VGG16
+    at.selectbox(key="photo_layer").set_value("block3_conv1").run()  # its filters 0-63 only are in an atlas
+    no_exceptions(at)
+    sources = picture_sources(at)
+    assert {index for index, source in sources.items() if source == "atlas"} == {index for index in sources if index < 64}
+    assert any(source == "photo patch" for source in sources.values())  # a stand-in says so: its best photo patch
+
+
+def picture_sources(at) -> dict[int, str]:
+    """The filter pictures on the page: filter -> "atlas", or "photo patch" for a stand-in (from the captions)."""
+    captions = [image.captions[0] for image in at.main.image if image.captions and image.captions[0].startswith("filter ")]
+    return {int(caption.split()[1]): "photo patch" if "photo patch" in caption else "atlas" for caption in captions}
 
 
 # --- the parts ---------------------------------------------------------------------------------------------
