@@ -17,6 +17,7 @@ from dashboard import examples_panel, model_upload, renders, server
 from dashboard.bounded import Bounded
 from dashboard.photo_choice import Photo
 from dashboard.render_queue import Job
+from featviz_core.atlas import ModelAtlases
 from featviz_core.catalog import ModelLoadError
 from featviz_core.settings import RenderSettings
 
@@ -66,13 +67,16 @@ def top_channels(weights: np.ndarray, count: int = TOP_CHANNELS) -> list[int]:
     return [int(index) for index in np.argsort(-weights, kind="stable")[:count]]
 
 
-def _pictures(loaded: "LoadedModel", layer: str, filters: Iterable[int], job: Job,
+def _model_atlases(model: str) -> ModelAtlases:
+    """The server's atlases of `model` (the set every page browses), empty when it has none."""
+    return server.atlas_of(model) or ModelAtlases(())
+
+
+def _pictures(loaded: "LoadedModel", atlases: ModelAtlases, layer: str, filters: Iterable[int], job: Job,
               known: Mapping[int, "FilterPicture"] | None = None) -> dict[int, "FilterPicture"]:
     """A picture for each filter not `known` yet: its atlas picture, else its best sample-photo patch."""
-    from featviz_core.atlas import default_atlas_folders
-    from featviz_core.dissect import filter_picture, model_atlases
+    from featviz_core.dissect import filter_picture
 
-    atlases = model_atlases(loaded.name, default_atlas_folders())
     wanted = sorted(set(filters) - set(known or {}))
     found = {}
     for done, index in enumerate(wanted):
@@ -105,7 +109,7 @@ def _kept_or_in_line(shelf: Bounded, kind: str, key: tuple, work: Callable[[Job]
 def reading(settings: RenderSettings, photo: Photo, layer: str, where: DeltaGenerator) -> Reading | None:
     """What `layer` of the sidebar's model sees in the photo: kept, or computed in the server's line (the model
     loaded if need be, one forward pass, the pictures); None with the reason shown when the model can't load."""
-    shelf = server.shelf()
+    shelf, atlases = server.shelf(), _model_atlases(settings.model)  # read here: `work` runs in the line's thread
 
     def work(job: Job) -> Reading:
         from featviz_core.dissect import dissect
@@ -123,7 +127,7 @@ def reading(settings: RenderSettings, photo: Photo, layer: str, where: DeltaGene
                              preprocess=preprocess_for(loaded, settings.preprocessing))
         job.report(0.5, note="finding pictures")
         ranked = {item.filter for cell in dissection.grid.cells(TOP) for item in cell.top}
-        pictures = _pictures(loaded, layer, ranked | {item.filter for item in dissection.top_filters}, job)
+        pictures = _pictures(loaded, atlases, layer, ranked | {item.filter for item in dissection.top_filters}, job)
         return Reading(dissection, pictures, time.perf_counter() - began)
 
     def cost() -> float:
@@ -141,6 +145,7 @@ def neuron_groups(settings: RenderSettings, photo: Photo, found: Reading, count:
     """`count` neuron groups of the reading: kept, or factorized in the server's line (with the pictures of
     their top channels); None with the reason shown when the model can't load."""
     layer, values = found.dissection.layer, found.dissection.activations.values
+    atlases = _model_atlases(settings.model)  # read here: `work` runs in the line's thread
 
     def work(job: Job) -> Groups:
         from featviz_core.dissect import neuron_groups as factorize
@@ -148,7 +153,8 @@ def neuron_groups(settings: RenderSettings, photo: Photo, found: Reading, count:
         job.report(0.05, note=f"{count} groups")
         factorization = factorize(values, count)
         channels = {index for group in factorization.groups for index in top_channels(group.weights)}
-        return Groups(factorization, _pictures(server.shelf().get(settings.model), layer, channels, job, found.pictures))
+        return Groups(factorization, _pictures(server.shelf().get(settings.model), atlases, layer, channels, job,
+                                               found.pictures))
 
     return _kept_or_in_line(server.neuron_groups(), "groups", (*reading_key(settings, photo, layer), count), work,
                             lambda: values.size * GROUPS_COST_PER_VALUE, where, f"Finding {count} neuron groups")
