@@ -80,9 +80,14 @@ def test_render_with_a_photo_start(capsys, tmp_path):
     assert Image.open(out_png).size == (32, 32)
 
 
+# Filters of the tiny model's block2_conv1 that fire clearly (final activation 0.027-0.67 in float32 and bfloat16 alike),
+# so that no count depends on a borderline filter: filter 2 ends at 0.0 in float32 and 0.0004 in bfloat16.
+CLEARLY_ALIVE = "1,5,7,9,10,11,13,0"
+
+
 def test_gallery_writes_a_collage(capsys, tmp_path):
     out_png = tmp_path / "g.png"
-    code, out, err = run_cli(capsys, "gallery", "tiny", "block2_conv1", "--filters", "0-7", "-o", out_png,
+    code, out, err = run_cli(capsys, "gallery", "tiny", "block2_conv1", "--filters", CLEARLY_ALIVE, "-o", out_png,
                              "--batch", "4", *TINY_SIZES)
     assert code == 0, err
     assert "8 filters" in out
