@@ -89,6 +89,9 @@ FIELDS: tuple[Field, ...] = (
           help=_help(parts.TRANSFORMS.values()) + " Only patterns that survive them remain."),
     Field("warmup_steps", "Warm-up steps", int, 1, group="Method",
           help="First steps climb the pre-activation, so filters that start dead get a gradient."),
+    Field("rivals", "Keep other filters quiet", float, 0.5, group="Method",
+          help="Weight of a term that keeps the layer's other filters at their usual response on photos, so the "
+               "picture shows what sets this filter apart (0: off)."),
 )
 
 BY_NAME: dict[str, Field] = {field.name: field for field in FIELDS}

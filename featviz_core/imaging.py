@@ -22,6 +22,11 @@ def deprocess(image: np.ndarray) -> np.ndarray:
     return (np.clip(x, 0, 1) * 255).astype(np.uint8)
 
 
+def as_levels(image: np.ndarray) -> np.ndarray:
+    """Pixels that are already levels 0..255 (a bounded parameterization's), rounded to uint8 as they are."""
+    return np.clip(np.rint(np.asarray(image, dtype=np.float64)), 0, 255).astype(np.uint8)
+
+
 def restore_statistics(display: np.ndarray, mean: float, std: float) -> np.ndarray:
     """Inverse of `deprocess` used between octaves: uint8 back to the working image's scale."""
     return (display.astype(np.float64) / 255 - 0.5) / DISPLAY_STD * std + mean
@@ -34,8 +39,11 @@ def resize(image: np.ndarray, size: int) -> np.ndarray:
     return np.asarray(Image.fromarray(image).resize((size, size), Image.Resampling.BICUBIC))
 
 
-def resize_working_image(image: np.ndarray, size: int) -> np.ndarray:
-    """The classic octave step: deprocess to uint8, resize, map back to the old mean and std."""
+def resize_working_image(image: np.ndarray, size: int, bounded: bool = False) -> np.ndarray:
+    """The classic octave step: deprocess to uint8, resize, map back to the old mean and std. Bounded
+    pixels (already 0..255) are resized as they are."""
+    if bounded:
+        return resize(as_levels(image), size).astype(np.float32)
     return restore_statistics(resize(deprocess(image), size), float(image.mean()), float(image.std()))
 
 

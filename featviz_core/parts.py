@@ -47,6 +47,8 @@ TERMS = _registry(
 PARAMETERIZATIONS = _registry(
     Part("pixels", "optimize the pixels directly (classic)", "ascent.parameterizations:PIXELS"),
     Part("fourier", "a decorrelated 1/f-scaled spectrum (Lucid): smoother, less noisy", "ascent.parameterizations:FOURIER"),
+    Part("fourier-bounded", "the Fourier image through a sigmoid (Lucid): pixels stay in 0..255, so the network "
+                            "sees exactly the picture that is shown", "ascent.parameterizations:BOUNDED_FOURIER"),
     Part("maco", "only the spectrum's phase; its magnitude is fixed to natural photos' (MaCo)",
          "ascent.parameterizations:MACO"),
 )

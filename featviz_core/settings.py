@@ -55,6 +55,8 @@ class Method:
     redirect_relu: bool = False  # rescue dead filters: see `lean_gradients`
     climb_strongest: bool = False  # warm images climb each channel's strongest pre-activation, not its mean
     channel_weights: tuple[tuple[float, ...], ...] = ()  # the layer seen as these weighted sums of its channels
+    rivals: float = 0.0  # weight of the term that keeps the layer's other filters at their usual response
+    rival_norms: tuple[tuple[float, ...], tuple[float, ...]] = ()  # (mean, spread) of each filter on photos
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,9 @@ class RenderSettings:
     `final_size` itself follow them (0: the picture is the last octave enlarged without steps, as in
     the classic script). With `size_scaled_steps`, each octave's step size grows with its image size.
     With `plateau_gain` above 0, an octave ends early once every picture's loss gained less than that
-    share of itself over the last PLATEAU_STEPS steps.
+    share of itself over the last PLATEAU_STEPS steps. With `rivals` above 0, the ascent also keeps
+    the layer's other filters near their usual response on photos (`ascent.objectives.rival_excess`),
+    so that the picture shows what sets this filter apart.
 
     `objective` may be given as text ("channel - 0.05*tv"); it is stored as an Objective. The parts
     (start, parameterization, optimizer, transforms, objective terms) are names in the registries of
@@ -94,6 +98,7 @@ class RenderSettings:
     final_steps: int = 0
     size_scaled_steps: bool = False
     plateau_gain: float = 0.0
+    rivals: float = 0.0
     start_photo: bytes | None = field(default=None, repr=False)
     channel_weights: tuple[tuple[float, ...], ...] = field(default=(), repr=False)
 
@@ -121,6 +126,7 @@ class RenderSettings:
         check.whole("final_steps", 0, 500)
         check.switch("size_scaled_steps")
         check.number("plateau_gain", 0.0, 1.0)
+        check.number("rivals", 0.0, 100.0)
         self._read_objective(problems)
         if not self.model or not isinstance(self.model, str):
             problems.append(("model", "model must be a registered model name or a path to a .keras file"))
@@ -206,7 +212,8 @@ class RenderSettings:
     def method(self) -> "Method":
         """The parts of the settings that change the compiled step."""
         return Method(self.objective, self.parameterization, self.optimizer, self.transforms, self.preprocessing,
-                      redirect_relu=self.rescues_dead_filters, channel_weights=self.channel_weights)
+                      redirect_relu=self.rescues_dead_filters, channel_weights=self.channel_weights,
+                      rivals=self.rivals)
 
     @property
     def rescues_dead_filters(self) -> bool:
@@ -286,26 +293,28 @@ class _Checker:
 
 
 PRESETS: dict[str, dict[str, object]] = {
-    # Modern methods (Lucid-style): decorrelated Fourier image, damped Adam, random pad/jitter/scale/rotate,
-    # a pre-activation warm-up and redirected ReLU gradients that rescue filters the classic method
-    # leaves dead. Step sizes grow with the octave's size, and the last 2 steps are taken at the shown
-    # size: as much activation as 24 steps per octave of featviz 0.4's recipe in a third of its time
-    # (benchmarks/bench_quality.py).
-    "robust": dict(steps_per_octave=6, octaves=5, upscale_factor=1.4, step_size=2.0, final_size=412,
-                   preprocessing="model", objective="channel", parameterization="fourier", optimizer="adam-damped",
-                   transforms="standard", warmup_steps=6, variants=1, final_steps=2, size_scaled_steps=True,
-                   plateau_gain=0.0),
+    # Modern methods (Lucid-style): a decorrelated Fourier image through a sigmoid (the network sees exactly
+    # the picture that is shown), damped Adam, random pad/jitter/scale/rotate, and a term that keeps the
+    # layer's other filters at their usual response on photos, so the picture shows what sets this filter
+    # apart. A pre-activation warm-up and redirected ReLU gradients rescue filters the classic method leaves
+    # dead. 6 steps at each of 4 octaves (66 to 182 px) whose step sizes grow with the image, then 2 at the
+    # shown 256 px: more legible pictures than featviz 0.5's 412 px recipe in half its time
+    # (benchmarks/bench_legibility.py, docs/recipe.md).
+    "robust": dict(steps_per_octave=6, octaves=4, upscale_factor=1.4, step_size=2.0, final_size=256,
+                   preprocessing="model", objective="channel", parameterization="fourier-bounded",
+                   optimizer="adam-damped", transforms="standard", warmup_steps=6, variants=1, final_steps=2,
+                   size_scaled_steps=True, plateau_gain=0.0, rivals=4.0),
     # A good deep-layer picture in a few seconds on two CPU cores: plain pixels, the classic step.
     "quick": dict(steps_per_octave=10, octaves=5, upscale_factor=1.2, step_size=2.0, final_size=160,
                   preprocessing="model", objective="channel", parameterization="pixels", optimizer="rms",
                   transforms="none", warmup_steps=10, variants=1, final_steps=0, size_scaled_steps=False,
-                  plateau_gain=0.0),
+                  plateau_gain=0.0, rivals=0.0),
     # The Keras conv_filter_visualization.py script: 79 px start, 9 upscalings of 1.2x, 15 steps each.
     # It feeds raw pixels to the network, without the model's own preprocessing.
     "classic": dict(steps_per_octave=15, octaves=9, upscale_factor=1.2, step_size=1.0, final_size=412,
                     preprocessing="raw", objective="channel", parameterization="pixels", optimizer="rms",
                     transforms="none", warmup_steps=0, variants=1, final_steps=0, size_scaled_steps=False,
-                    plateau_gain=0.0),
+                    plateau_gain=0.0, rivals=0.0),
 }
 DEFAULT_PRESET = "robust"
 

@@ -196,8 +196,8 @@ def test_preset_overrides_and_errors():
 
 @pytest.mark.parametrize("name, size, octaves, steps", [
     ("quick", 28, 3, 17),  # 28 / 1.2**3 = 16.2 px first octave; 50 steps -> ceil(50 / 3)
-    ("robust", 28, 1, 30),  # 28 / 1.4 = 20 px; two octaves would start at 14 px
-    ("robust", 64, 4, 8),
+    ("robust", 28, 1, 24),  # 28 / 1.4 = 20 px; two octaves would start at 14 px; 4 x 6 steps in one octave
+    ("robust", 64, 4, 6),  # 64 / 1.4**4 = 16.7 px: the preset's own 4 octaves fit
     ("classic", 32, 3, 45),
     ("quick", 18, 1, 50),  # one octave even below 16 px: 15 px
     ("quick", 8, 1, 50),

@@ -38,7 +38,8 @@ def test_a_render_shows_one_image_per_method_one_chart_and_a_quality_row_each(mo
     captions = [image.captions[0] for image in at.image]
     assert [caption.split(":")[0] for caption in captions] == ["classic", "robust"]
     assert "raw pixels" in captions[0] and "135 steps" in captions[0]
-    assert captions[1] == "robust: fourier · adam-damped · standard transforms · warm-up 6 · 32 steps"
+    assert captions[1] == ("robust: fourier-bounded · adam-damped · standard transforms · warm-up 6 · others quiet x4 · "
+                           "26 steps")
     assert len(loss_charts(at)) == 1
     (table,) = at.dataframe
     frame = table.value
@@ -82,7 +83,7 @@ def test_one_method_asks_for_two(monkeypatch):
 
 
 def test_a_size_too_small_for_a_preset_says_why(monkeypatch):
-    at = methods_page(monkeypatch, final_size=64)
+    at = methods_page(monkeypatch, final_size=56)  # too small for robust (14 px first octave) and classic
     no_exceptions(at)
     warnings = [warning.value for warning in at.warning]
     assert len(warnings) == 2 and all("final_size" in text for text in warnings), warnings

@@ -30,7 +30,7 @@ def method_settings(name: str, chosen: RenderSettings) -> RenderSettings:
 
 
 def method_caption(name: str, settings: RenderSettings) -> str:
-    """e.g. 'robust: fourier · adam · standard transforms · warm-up 6 · 30 steps'."""
+    """e.g. 'robust: fourier-bounded · adam-damped · standard transforms · warm-up 6 · others quiet x4 · 26 steps'."""
     pieces = [settings.parameterization, settings.optimizer]
     if settings.objective.single_target != "channel":
         pieces.insert(0, str(settings.objective))
@@ -40,6 +40,8 @@ def method_caption(name: str, settings: RenderSettings) -> str:
         pieces.append(f"{settings.transforms} transforms")
     if settings.warmup_steps:
         pieces.append(f"warm-up {settings.warmup_steps}")
+    if settings.rivals:
+        pieces.append(f"others quiet x{settings.rivals:g}")
     pieces.append(f"{settings.total_steps} steps")
     return f"{name}: {' · '.join(pieces)}"
 

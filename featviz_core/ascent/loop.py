@@ -28,7 +28,7 @@ from featviz_core.memory import release_freed_memory
 from featviz_core.models import LoadedModel, fixed_input_size, load_model, pre_activation_model
 from featviz_core.parts import OPTIMIZERS, PARAMETERIZATIONS, TRANSFORMS
 from featviz_core.models.preprocessing import measured_with, preprocess_for, to_model_channels, working_channels
-from featviz_core.examples.photo_response import photo_peak, photo_tile
+from featviz_core.examples.photo_response import photo_norms, photo_peak, photo_tile
 from featviz_core.models.precision import model_compute_dtype
 from featviz_core.results import Progress, Result, Snapshot, fires_on_photos
 from featviz_core.settings import PLATEAU_STEPS, Method, RenderSettings
@@ -75,6 +75,7 @@ class AscentStep:
         self.input_size = fixed_input_size(loaded.model)
         # With channel weights the layer is read as their weighted sums (channels x rows), row i as filter i.
         self.mix = tf.constant(np.array(method.channel_weights, np.float32).T) if method.channel_weights else None
+        self.rival_norms = tuple(tf.constant(np.array(values, np.float32)) for values in method.rival_norms)
         image_spec = tf.TensorSpec([None] * 4, tf.float32)
         self.step = tf.function(self._step, input_signature=(
             image_spec, image_spec, image_spec, tf.TensorSpec([], tf.float32),  # param, optimizer moments, count
@@ -108,6 +109,8 @@ class AscentStep:
             pixels = self.parameterization.to_pixels(param)
             outputs, real_outputs = self._layer_outputs(self.transform(pixels, seed), warm, self.preprocess)
             total = tf.reduce_sum(objectives.objective_scores(objective, outputs, pixels, filters, groups))
+            if self.rival_norms:
+                total -= self.method.rivals * tf.reduce_sum(objectives.rival_excess(outputs, filters, *self.rival_norms))
             grads = tf.gradients(total, param)[0]
         param, first, second = self.optimize(param, grads, step_size, first, second, count)
         reported = objectives.target_values(objective, real_outputs, filters)
@@ -133,9 +136,11 @@ def _strongest(pre: tf.Tensor) -> tf.Tensor:
 
 def rescue_method(method: Method) -> Method:
     """The step that rescues a dead filter: its strongest pre-activation, with the network seeing the
-    picture as it will be shown (contrast-normalized, clipped) so that the shown picture fires, and no
+    picture as it will be shown (contrast-normalized and clipped, unless the parameterization is bounded
+    and its pixels are shown as they are) so that the shown picture fires, and no
     random transforms (they move the position that is closest to firing from step to step)."""
-    return replace(method, transforms="shown", climb_strongest=True)
+    shown = "none" if PARAMETERIZATIONS[method.parameterization].load().bounded else "shown"
+    return replace(method, transforms=shown, climb_strongest=True)
 
 
 @functools.lru_cache(maxsize=4)
@@ -191,12 +196,21 @@ def render_batch(settings: RenderSettings, filters: Sequence[int], model: Loaded
     rescue = _Rescue(functools.partial(ascent_step, loaded, settings.layer, rescue_method(settings.method)),
                      functools.partial(_fires_on_photos, loaded, settings.layer) if photos_tell else _never,
                      functools.partial(_from_photos, photo_tile, loaded, settings.layer) if photos_tell else _never)
-    results = _Run(settings, per_filter, ascent_step(loaded, settings.layer, settings.method), on_progress,
-                   rescue).execute()
+    results = _Run(settings, per_filter, ascent_step(loaded, settings.layer, _with_rival_norms(settings, loaded)),
+                   on_progress, rescue).execute()
     release_freed_memory()  # give the big octaves' freed activations back to the OS between renders
     if photos_tell and any(result.dead for result in results):
         results = [with_photo_peak(result, loaded) for result in results]
     return results
+
+
+def _with_rival_norms(settings: RenderSettings, loaded: LoadedModel) -> Method:
+    """The settings' method, with the layer's response on the sample photos when the rivals term needs it
+    (without it, for channel mixes or a model the photos cannot be fed to)."""
+    if not settings.rivals or settings.channel_weights:
+        return settings.method
+    norms = _from_photos(photo_norms, loaded, settings.layer)
+    return replace(settings.method, rival_norms=norms) if norms else settings.method
 
 
 def with_photo_peak(result: Result, loaded: LoadedModel) -> Result:
@@ -399,18 +413,19 @@ class _Run:
         return self.cancelled or not self.alive.any()
 
     def _model_view(self, image: np.ndarray) -> np.ndarray:
-        """A working image deprocessed to uint8: for a 1-channel model the gray luminance it saw (as
-        RGB), else every working channel."""
+        """A working image as uint8 levels (deprocessed, unless the parameterization is bounded): for a
+        1-channel model the gray luminance it saw (as RGB), else every working channel."""
         if self.step.channels == 1:
             image = imaging.display_rgb(imaging.match_channels(image, 1))
-        return imaging.deprocess(image)
+        return imaging.as_levels(image) if self.step.parameterization.bounded else imaging.deprocess(image)
 
     def _shown(self, image: np.ndarray) -> np.ndarray:
         """A working image as shown (uint8 RGB): its first three channels."""
         return imaging.display_rgb(self._model_view(image))
 
     def _resized(self, size: int) -> np.ndarray:
-        return np.stack([imaging.resize_working_image(image, size) for image in self.pixels])
+        bounded = self.step.parameterization.bounded
+        return np.stack([imaging.resize_working_image(image, size, bounded) for image in self.pixels])
 
     def _snapshot(self) -> None:
         """Keep the displayed image of every filter whose image changed since its last snapshot

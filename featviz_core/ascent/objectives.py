@@ -84,3 +84,14 @@ def objective_scores(objective: Objective, outputs: tf.Tensor, pixels: tf.Tensor
     if not extras:
         return targets
     return targets + tf.stop_gradient(tf.abs(targets)) * tf.add_n(extras)
+
+
+def rival_excess(outputs: tf.Tensor, filters: tf.Tensor, mean: tf.Tensor, spread: tf.Tensor) -> tf.Tensor:
+    """How far the layer's other filters are lifted above their usual response, per image: the mean over
+    them of max(0, z), z being a filter's mean output z-scored by its (mean, spread) on photos, in units
+    of the image's own filter's spread (so it weighs against that filter's output like for like)."""
+    means = outputs if outputs.shape.rank == 2 else tf.reduce_mean(outputs, axis=[1, 2])
+    excess = tf.nn.relu((means - mean) / spread)
+    others = 1.0 - tf.one_hot(filters, tf.shape(means)[-1])
+    share = tf.reduce_sum(excess * others, axis=-1) / tf.reduce_sum(others, axis=-1)
+    return share * tf.gather(spread, filters)

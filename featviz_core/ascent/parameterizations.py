@@ -30,10 +30,15 @@ GRAY = 128.0
 
 @dataclass(frozen=True)
 class Parameterization:
-    """A variable of shape (batch, height, width, channels): how it becomes pixels and back."""
+    """A variable of shape (batch, height, width, channels): how it becomes pixels and back.
+
+    A `bounded` one keeps every pixel inside 0..255 (a sigmoid), so its pixels are shown as they are
+    and the network sees exactly the picture that is shown; the others are unbounded and shown
+    contrast-normalized (`imaging.deprocess`)."""
 
     to_pixels: Callable[[tf.Tensor], tf.Tensor]
     from_pixels: Callable[[tf.Tensor], tf.Tensor]
+    bounded: bool = False
 
 
 def _identity(values: tf.Tensor) -> tf.Tensor:
@@ -78,6 +83,18 @@ def _decorrelate(pixels: tf.Tensor) -> tf.Tensor:
     return _mix_colours((tf.convert_to_tensor(pixels, tf.float32) - GRAY) / PIXEL_SCALE, COLOR_SQRT_INV)
 
 
+def _squash(decorrelated: tf.Tensor) -> tf.Tensor:
+    """Lucid's bounded colours: correlated, then a sigmoid onto 0..255 (slope PIXEL_SCALE at mid-gray)."""
+    return 255.0 * tf.sigmoid(_mix_colours(decorrelated, COLOR_SQRT) * (4.0 * PIXEL_SCALE / 255.0))
+
+
+def _unsquash(pixels: tf.Tensor) -> tf.Tensor:
+    """Inverse of `_squash` (pixels at 0 or 255 are read as half a level inside the range)."""
+    share = tf.clip_by_value(tf.convert_to_tensor(pixels, tf.float32) / 255.0, 0.5 / 255.0, 254.5 / 255.0)
+    logit = tf.math.log(share / (1.0 - share)) * (255.0 / (4.0 * PIXEL_SCALE))
+    return _mix_colours(logit, COLOR_SQRT_INV)
+
+
 def _to_variable(parts: tf.Tensor, width: tf.Tensor) -> tf.Tensor:
     """(b, h, w // 2 + 1, c) -> (b, h, w, c), zero-padded, so the variable carries the image width."""
     return tf.pad(parts, [[0, 0], [0, 0], [0, width - (width // 2 + 1)], [0, 0]])
@@ -91,21 +108,26 @@ def _fourier_scale(height: tf.Tensor, width: tf.Tensor) -> tf.Tensor:
     return tf.cast(1.0 / tf.maximum(_frequencies(height, width), floor), tf.complex64)[None, :, :, None]
 
 
-def _fourier_to_pixels(param: tf.Tensor) -> tf.Tensor:
-    """The variable stacks the real and imaginary parts along the channels: (b, h, w, 2 x channels)."""
+def _fourier_image(param: tf.Tensor) -> tf.Tensor:
+    """The decorrelated image of a variable that stacks the spectrum's real and imaginary parts along
+    the channels: (b, h, w, 2 x channels)."""
     height, width, channels = tf.shape(param)[1], tf.shape(param)[2], tf.shape(param)[3] // 2
     used = param[:, :, : width // 2 + 1, :]
     spectrum = tf.complex(used[..., :channels], used[..., channels:]) * _fourier_scale(height, width)
-    return _correlate(_image(spectrum, height, width))
+    return _image(spectrum, height, width)
 
 
-def _fourier_from_pixels(pixels: tf.Tensor) -> tf.Tensor:
-    height, width = tf.shape(pixels)[1], tf.shape(pixels)[2]
-    spectrum = _spectrum(_decorrelate(pixels)) / _fourier_scale(height, width)
+def _fourier_variable(decorrelated: tf.Tensor) -> tf.Tensor:
+    """Inverse of `_fourier_image`."""
+    height, width = tf.shape(decorrelated)[1], tf.shape(decorrelated)[2]
+    spectrum = _spectrum(decorrelated) / _fourier_scale(height, width)
     return _to_variable(tf.concat([tf.math.real(spectrum), tf.math.imag(spectrum)], axis=-1), width)
 
 
-FOURIER = Parameterization(_fourier_to_pixels, _fourier_from_pixels)
+FOURIER = Parameterization(lambda param: _correlate(_fourier_image(param)),
+                           lambda pixels: _fourier_variable(_decorrelate(pixels)))
+BOUNDED_FOURIER = Parameterization(lambda param: _squash(_fourier_image(param)),
+                                   lambda pixels: _fourier_variable(_unsquash(pixels)), bounded=True)
 
 
 # --- MaCo: phase only, natural magnitude -----------------------------------------------------------

@@ -8,10 +8,9 @@ import threading
 import weakref
 
 import numpy as np
-from PIL import Image
 
 from featviz_core.examples.image_sets import sample_image_set
-from featviz_core.examples.top_patches import LayerExamples, layer_examples, working_size
+from featviz_core.examples.top_patches import LayerExamples, layer_examples, tiled_patch
 from featviz_core.models import LoadedModel
 
 # Per model (held weakly: a model dropped elsewhere takes its figures with it), per layer: every filter's best.
@@ -39,10 +38,16 @@ def photo_tile(loaded: LoadedModel, layer: str, filter_index: int, size: int) ->
     """A size x size float RGB (0..255) image tiled with the sample-photo patch where the filter fires
     most, each copy at the scale the network saw it, so that the filter fires all over the image."""
     best = best_on_photos(loaded, layer).of(filter_index)[0]
-    pixels = sample_image_set().images[best.image_index].pixels
-    seen_height, seen_width = working_size(pixels.shape, loaded.input_size)
-    x, y, width, height = best.box
-    scaled = (max(1, round(width * seen_width / pixels.shape[1])), max(1, round(height * seen_height / pixels.shape[0])))
-    patch = np.asarray(Image.fromarray(pixels[y:y + height, x:x + width]).resize(scaled, Image.Resampling.BICUBIC))
-    repeats = (-(-size // patch.shape[0]), -(-size // patch.shape[1]), 1)
-    return np.tile(patch, repeats)[:size, :size].astype(np.float32)
+    return tiled_patch(sample_image_set(), best, loaded.input_size, size).astype(np.float32)
+
+
+RIVAL_FLOOR = 0.05  # a filter's spread is at least this share of the layer's median spread (silent filters)
+
+
+def photo_norms(loaded: LoadedModel, layer: str) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Every filter's (mean, spread) of its output over the sample photos, spreads floored at RIVAL_FLOOR of
+    the layer's median: how far a picture lifts a filter above its usual response, filter by filter."""
+    best = best_on_photos(loaded, layer)
+    spread = np.asarray(best.channel_std)
+    floor = RIVAL_FLOOR * float(np.median(spread)) + 1e-6
+    return best.channel_mean, tuple(np.maximum(spread, floor).tolist())

@@ -53,6 +53,8 @@ class LayerExamples:
     skipped: int
     seconds: float
     images_per_second: float
+    channel_mean: tuple[float, ...] = ()  # each filter's mean output over every position of every image
+    channel_std: tuple[float, ...] = ()  # and its spread
 
     def of(self, filter_index: int) -> tuple[Example, ...]:
         return self.examples[filter_index]
@@ -232,6 +234,7 @@ def layer_examples(loaded: LoadedModel, layer: str, image_set: ImageSet, top: in
     wants_list = isinstance(network.input, (list, tuple))  # called as built: no Keras structure warning
     total = len(image_set.images)
     shapes = [working_size(image.pixels.shape, fixed, size) for image in image_set.images]
+    sums, squares, positions_seen = np.zeros(filters), np.zeros(filters), 0
     maxima = np.full((total, filters), -np.inf, dtype=np.float32)
     positions = np.zeros((total, filters), dtype=np.int64)
     grids: dict[int, tuple[int, int]] = {}
@@ -252,6 +255,9 @@ def layer_examples(loaded: LoadedModel, layer: str, image_set: ImageSet, top: in
                 rows, columns = int(output.shape[1]), int(output.shape[2])
                 flat = tf.reshape(output, (len(chunk), rows * columns, filters))
                 best, where = tf.reduce_max(flat, axis=1), tf.argmax(flat, axis=1)
+                sums += tf.reduce_sum(flat, axis=[0, 1]).numpy()
+                squares += tf.reduce_sum(tf.square(flat), axis=[0, 1]).numpy()
+                positions_seen += len(chunk) * rows * columns
             else:
                 rows = columns = 1
                 best = tf.reshape(output, (len(chunk), filters))
@@ -278,8 +284,11 @@ def layer_examples(loaded: LoadedModel, layer: str, image_set: ImageSet, top: in
             found.append(Example(image.name, index, box, float(maxima[index, unit])))
         examples.append(tuple(found))
     seconds = time.perf_counter() - began
+    mean = sums / max(positions_seen, 1)
+    std = np.sqrt(np.maximum(squares / max(positions_seen, 1) - mean ** 2, 0.0))
     return LayerExamples(loaded.name, layer, image_set.identity, top, filters, tuple(examples),
-                         len(image_set.skipped), seconds, total / seconds if seconds > 0 else 0.0)
+                         len(image_set.skipped), seconds, total / seconds if seconds > 0 else 0.0,
+                         tuple(mean.tolist()), tuple(std.tolist()))
 
 
 def _original_box(field: ReceptiveField, row: int, column: int, working: tuple[int, int],
@@ -301,6 +310,18 @@ def patch(image_set: ImageSet, example: Example, size: int = 96) -> np.ndarray:
     x, y, w, h = example.box
     crop = pixels[y:y + h, x:x + w]
     return np.asarray(Image.fromarray(crop).resize((size, size), Image.Resampling.BICUBIC))
+
+
+def tiled_patch(image_set: ImageSet, example: Example, fixed: tuple[int, int] | None, size: int) -> np.ndarray:
+    """A size x size uint8 RGB image tiled with the example's patch, each copy at the scale the network
+    saw it (`working_size`), so that the filter fires all over the image as it did on the photo."""
+    pixels = image_set.images[example.image_index].pixels
+    seen_height, seen_width = working_size(pixels.shape, fixed)
+    x, y, width, height = example.box
+    scaled = (max(1, round(width * seen_width / pixels.shape[1])), max(1, round(height * seen_height / pixels.shape[0])))
+    patch = np.asarray(Image.fromarray(pixels[y:y + height, x:x + width]).resize(scaled, Image.Resampling.BICUBIC))
+    repeats = (-(-size // patch.shape[0]), -(-size // patch.shape[1]), 1)
+    return np.tile(patch, repeats)[:size, :size]
 
 
 LABEL_WIDTH = 72
