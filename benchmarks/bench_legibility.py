@@ -43,6 +43,8 @@ OLD_DEFAULT = dict(steps_per_octave=6, octaves=5, upscale_factor=1.4, step_size=
                    preprocessing="model", objective="channel", parameterization="fourier", optimizer="adam-damped",
                    transforms="standard", warmup_steps=6, variants=1, final_steps=2, size_scaled_steps=True,
                    plateau_gain=0.0)
+# Today's default (issue 26), spelled out so that the levers below stay what they are if it changes.
+PRESET_NOW = dict(octaves=4, final_size=256, parameterization="fourier-bounded", rivals=4.0)
 # name -> changes to the old default (levers), or None for today's default preset.
 RECIPES: dict[str, dict[str, object] | None] = {
     "old default": {},
@@ -53,6 +55,9 @@ RECIPES: dict[str, dict[str, object] | None] = {
     "bounded 256 rivals 1": dict(parameterization="fourier-bounded", final_size=256, octaves=4, rivals=1.0),
     "bounded 256 rivals 4": dict(parameterization="fourier-bounded", final_size=256, octaves=4, rivals=4.0),
     "rivals 2": dict(rivals=2.0),
+    "new + 2 receptive fields": dict(PRESET_NOW, canvas_rf=2.0),
+    "new + decay 1.5": dict(PRESET_NOW, decay=1.5),
+    "new + rivals 10": dict(PRESET_NOW, rivals=10.0),
 }
 
 
@@ -109,6 +114,14 @@ def render_layer(recipe: Recipe, loaded, layer: str, filters: list[int]) -> None
     from featviz_core.settings import RenderSettings
 
     values = dict(recipe.values)
+    values.pop("decay", None)  # (set for the whole process in main)
+    if "canvas_rf" in values:  # lab: a canvas of k receptive fields, shown enlarged to SHOWN
+        from featviz_core.examples.top_patches import receptive_field
+
+        field = receptive_field(loaded.model, layer, (SHOWN, SHOWN)).size[0]
+        size = int(min(SHOWN, max(64, values.pop("canvas_rf") * field))) // 4 * 4
+        octaves = min(4, int(np.log(size / 16) / np.log(values["upscale_factor"])))
+        values.update(final_size=size, octaves=octaves)
     base = RenderSettings(model=MODEL, layer=layer, **values)
     render(base.with_changes(filter=filters[0]), loaded, on_progress=lambda event: event.step < 2)
     pictures = []
@@ -134,6 +147,9 @@ def main() -> None:
     from legibility.photos import legibility_photos, photo_crops
 
     names = list(RECIPES) if args.recipes == "all" else [name.strip() for name in args.recipes.split(",")]
+    unknown = [name for name in names if name not in RECIPES and not name.startswith("atlas:")]
+    if unknown:
+        raise SystemExit(f"unknown recipes {unknown}; known: {', '.join(RECIPES)} (or atlas:FOLDER)")
     layers = [name.strip() for name in args.layers.split(",")]
     loaded = cached_model(MODEL)
     photos = image_set_from_folder(args.photos) if args.photos else legibility_photos()
@@ -154,6 +170,11 @@ def main() -> None:
     print(f"photo statistics and best patches: {time.perf_counter() - began:.0f} s")
 
     recipes = [Recipe(name, recipe_values(name)) for name in names]
+    decays = {recipe.values.get("decay") for recipe in recipes} - {None}
+    if decays:  # lab: the spectrum's decay is one constant per process (compiled steps are cached)
+        from featviz_core.ascent import parameterizations
+
+        parameterizations.SPECTRUM_DECAY = float(decays.pop())
     print(f"goal: {GOAL}")
     print("| recipe | first | top 5 | similarity | vs photo (median, share >= 1x) | act | robust | hf | s/picture |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")

@@ -14,7 +14,7 @@ import numpy as np
 from streamlit.delta_generator import DeltaGenerator
 
 from dashboard import examples_panel, model_upload, renders, server
-from dashboard.bounded import Bounded
+from featviz_core.bounded import Bounded
 from dashboard.photo_choice import Photo
 from dashboard.render_queue import Job
 from featviz_core.atlas import ModelAtlases

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable, Hashable
 
-from dashboard.bounded import Bounded
+from featviz_core.bounded import Bounded
 
 if TYPE_CHECKING:
     from featviz_core.examples import LayerExamples

@@ -392,7 +392,7 @@ def figures(shown: Shown) -> Quality | None:
     if shown.entry is not None:
         entry = shown.entry
         return Quality(entry.act, entry.robust, entry.hf, entry.dead)
-    return server.figures().get(_figures_key(shown.result))  # type: ignore[return-value]
+    return server.figures().find(_figures_key(shown.result))  # type: ignore[return-value]
 
 
 def _figures_key(result: Result) -> tuple[RenderSettings, int]:

@@ -8,17 +8,18 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from dashboard.bounded import Bounded
+from featviz_core.bounded import Bounded
 from dashboard.examples_shelf import ExamplesShelf
 from dashboard.model_shelf import ModelShelf
 from dashboard.render_queue import RenderQueue
-from dashboard.store import FigureStore, ResultStore
+from dashboard.store import ResultStore
 from featviz_core.atlas import AtlasEntry, ModelAtlases, atlases_by_model, default_atlas_folders, find_atlases
 from featviz_core.settings import RenderSettings
 
 STORE_BYTES = 48 * 2**20  # finished results with every snapshot: about 12 robust renders at 412 px
 ATLAS_RECHECK_S = 60
 DISSECTION_BYTES = 160 * 2**20  # a deep layer's reading of a photo holds 2-10 MB, an early layer's up to 70 MB
+MAX_FIGURES = 512
 MAX_GROUP_COUNTS = 16  # neuron groups of a reading by count: small (weights, maps, 40 pictures at most)
 
 
@@ -28,8 +29,9 @@ def store() -> ResultStore:
 
 
 @st.cache_resource(show_spinner=False)
-def figures() -> FigureStore:
-    return FigureStore()
+def figures() -> Bounded:
+    """Measured quality figures by (settings, steps run): small, so bounded by count."""
+    return Bounded(MAX_FIGURES)
 
 
 @st.cache_resource(show_spinner=False)

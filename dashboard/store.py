@@ -1,4 +1,4 @@
-"""One bounded store for the server's results: finished renders by settings, stopped ones by session.
+"""The server's results: finished renders by settings, stopped ones by session.
 
 Shared by every session (it lives in `server.py`), least recently used first out, bounded in bytes
 (every image and snapshot counted), so more distinct renders never make the server grow further.
@@ -6,11 +6,7 @@ Shared by every session (it lives in `server.py`), least recently used first out
 
 from __future__ import annotations
 
-import threading
-from typing import Hashable
-
-from cachetools import LRUCache
-
+from featviz_core.bounded import Bounded
 from featviz_core.results import Result
 from featviz_core.settings import RenderSettings
 
@@ -26,58 +22,32 @@ class ResultStore:
     """Results by key, LRU, at most `max_bytes` in all (a single result larger than that is not kept)."""
 
     def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
-        self._items: LRUCache[Hashable, Result] = LRUCache(max_bytes, getsizeof=result_bytes)
-        self._lock = threading.Lock()  # cachetools' caches are not thread-safe
+        self._items = Bounded(max_bytes, getsizeof=result_bytes)
 
     @property
     def max_bytes(self) -> int:
-        return int(self._items.maxsize)
+        return self._items.maxsize
 
     @property
     def nbytes(self) -> int:
-        return int(self._items.currsize)
+        return self._items.currsize
 
     def __len__(self) -> int:
         return len(self._items)
 
     def finished(self, settings: RenderSettings) -> Result | None:
         """The finished render of these settings, by anyone."""
-        return self._get(("finished", settings))
+        return self._items.find(("finished", settings))  # type: ignore[return-value]
 
     def stopped(self, session: str, settings: RenderSettings) -> Result | None:
         """What this session's stopped render of these settings had reached."""
-        return self._get(("stopped", session, settings))
+        return self._items.find(("stopped", session, settings))  # type: ignore[return-value]
 
     def keep(self, result: Result, stopped_by: str | None = None) -> None:
-        """Keep a finished result for everyone, or a stopped one for the session that stopped it."""
+        """Keep a finished result for everyone, or a stopped one for the session that stopped it (a newer
+        result of the same key replaces the older one, even one too large to keep)."""
         if result.cancelled:
             if stopped_by is not None:
-                self._put(("stopped", stopped_by, result.settings), result)
+                self._items.put(("stopped", stopped_by, result.settings), result)
             return
-        self._put(("finished", result.settings), result)
-
-    def _get(self, key: Hashable) -> Result | None:
-        with self._lock:
-            return self._items.get(key)
-
-    def _put(self, key: Hashable, result: Result) -> None:
-        with self._lock:
-            self._items.pop(key, None)  # a newer result of the same key replaces it, even one too large to keep
-            if result_bytes(result) <= self._items.maxsize:
-                self._items[key] = result
-
-
-class FigureStore:
-    """Measured quality figures by (settings, steps run): small, so bounded by count."""
-
-    def __init__(self, size: int = 512) -> None:
-        self._items: LRUCache[Hashable, object] = LRUCache(size)
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable) -> object | None:
-        with self._lock:
-            return self._items.get(key)
-
-    def put(self, key: Hashable, figures: object) -> None:
-        with self._lock:
-            self._items[key] = figures
+        self._items.put(("finished", result.settings), result)

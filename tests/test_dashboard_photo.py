@@ -192,7 +192,7 @@ def test_the_grid_chart_has_one_point_per_cell_and_outlines_the_picked_one():
 
 
 def test_the_bounded_shelf_keeps_values_by_size_and_never_one_larger_than_its_bound():
-    from dashboard.bounded import Bounded
+    from featviz_core.bounded import Bounded
 
     shelf, builds = Bounded(100, getsizeof=len), []
     for key in "abc":

@@ -12,7 +12,8 @@ import dashboard_helpers  # noqa: F401  (first: puts the repository root, home o
 from featviz_core.results import Result, Snapshot
 from featviz_core.settings import RenderSettings
 from dashboard.render_queue import RenderQueue
-from dashboard.store import FigureStore, ResultStore, result_bytes
+from dashboard.store import ResultStore, result_bytes
+from featviz_core.bounded import Bounded
 
 
 def result(filter: int = 0, side: int = 32, snapshots: int = 3, cancelled: bool = False) -> Result:
@@ -90,13 +91,37 @@ def test_a_newer_result_of_the_same_settings_replaces_the_kept_one():
     assert store.finished(newer.settings) is None and len(store) == 0 and store.nbytes == 0
 
 
-def test_the_figure_store_keeps_the_most_recently_used_figures():
-    figures = FigureStore(size=2)
+def test_the_shared_lru_keeps_the_most_recently_used_values():
+    figures = Bounded(2)
     figures.put("a", 1)
     figures.put("b", 2)
-    assert figures.get("a") == 1  # a is now the most recently used
+    assert figures.find("a") == 1  # a is now the most recently used
     figures.put("c", 3)
-    assert (figures.get("a"), figures.get("b"), figures.get("c")) == (1, None, 3)
+    assert (figures.find("a"), figures.find("b"), figures.find("c")) == (1, None, 3)
+
+
+def test_the_shared_lru_builds_one_key_at_a_time_and_others_meanwhile():
+    """A slow build of one key holds up callers of that key only (each key has its own build lock)."""
+    import threading
+
+    shelf, slow_started, release, built = Bounded(4), threading.Event(), threading.Event(), []
+
+    def slow() -> str:
+        slow_started.set()
+        release.wait(5)
+        built.append("slow")
+        return "slow value"
+
+    first = threading.Thread(target=lambda: shelf.get("slow", slow))
+    first.start()
+    slow_started.wait(5)
+    assert shelf.get("quick", lambda: built.append("quick") or "quick value") == "quick value"  # not held up
+    second = threading.Thread(target=lambda: shelf.get("slow", slow))
+    second.start()
+    release.set()
+    first.join(5)
+    second.join(5)
+    assert built == ["quick", "slow"] and shelf.find("slow") == "slow value"
 
 
 def test_the_examples_shelf_builds_each_key_once_and_keeps_the_most_recently_used():

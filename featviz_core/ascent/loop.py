@@ -18,9 +18,9 @@ from typing import Callable, Sequence, TypeVar
 
 import numpy as np
 import tensorflow as tf
-from cachetools import LRUCache
 
 from featviz_core import imaging
+from featviz_core.bounded import Bounded
 from featviz_core.ascent import objectives
 from featviz_core.models.devices import device_name
 from featviz_core.ascent.lean_gradients import lean_input_gradients
@@ -150,21 +150,16 @@ def cached_model(name: str) -> LoadedModel:
 
 
 STEPS_PER_MODEL = 4  # compiled steps kept per model, least recently used dropped first
-StepCache = LRUCache[tuple[str, Method], AscentStep]
-_steps: weakref.WeakKeyDictionary[LoadedModel, StepCache] = weakref.WeakKeyDictionary()
-_steps_lock = threading.Lock()  # guards the caches (cachetools' are not thread-safe)
+_steps: weakref.WeakKeyDictionary[LoadedModel, Bounded] = weakref.WeakKeyDictionary()
+_steps_lock = threading.Lock()  # guards the weak map of per-model caches
 
 
 def ascent_step(loaded: LoadedModel, layer: str, method: Method = Method()) -> AscentStep:
     """The compiled step for a model, layer and method, built once and reused. Each model keeps its
     few most recent steps, and they go (with their copies of the network) when the model goes."""
-    key = (layer, method)
     with _steps_lock:
-        steps = _steps.setdefault(loaded, LRUCache(STEPS_PER_MODEL))
-        step = steps.get(key)
-        if step is None:
-            step = steps[key] = AscentStep(loaded, layer, method)
-        return step
+        steps = _steps.setdefault(loaded, Bounded(STEPS_PER_MODEL))
+    return steps.get((layer, method), lambda: AscentStep(loaded, layer, method))
 
 
 BATCH_PIXEL_BUDGET = 150_000  # about 400 MB of activations and gradients for VGG16 (measured on CPU)

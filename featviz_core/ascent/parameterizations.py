@@ -102,10 +102,14 @@ def _to_variable(parts: tf.Tensor, width: tf.Tensor) -> tf.Tensor:
 
 # --- Fourier (Lucid) -------------------------------------------------------------------------------
 
+SPECTRUM_DECAY = 1.0  # Lucid's 1/f; Horama uses 1.5 (smoother pictures)
+
+
 def _fourier_scale(height: tf.Tensor, width: tf.Tensor) -> tf.Tensor:
-    """1/f weights of the rfft2 grid (Lucid): low frequencies get larger steps."""
+    """1/f**SPECTRUM_DECAY weights of the rfft2 grid (Lucid): low frequencies get larger steps."""
     floor = 1.0 / tf.cast(tf.maximum(height, width), tf.float32)
-    return tf.cast(1.0 / tf.maximum(_frequencies(height, width), floor), tf.complex64)[None, :, :, None]
+    scale = tf.maximum(_frequencies(height, width), floor) ** -SPECTRUM_DECAY
+    return tf.cast(scale, tf.complex64)[None, :, :, None]
 
 
 def _fourier_image(param: tf.Tensor) -> tf.Tensor:

@@ -9,24 +9,24 @@ import weakref
 
 import numpy as np
 
+from featviz_core.bounded import Bounded
 from featviz_core.examples.image_sets import sample_image_set
 from featviz_core.examples.top_patches import LayerExamples, layer_examples, tiled_patch
 from featviz_core.models import LoadedModel
 
 # Per model (held weakly: a model dropped elsewhere takes its figures with it), per layer: every filter's best.
-_found: weakref.WeakKeyDictionary[LoadedModel, dict[str, LayerExamples]] = weakref.WeakKeyDictionary()
-_lock = threading.Lock()
+_found: weakref.WeakKeyDictionary[LoadedModel, Bounded] = weakref.WeakKeyDictionary()
+_lock = threading.Lock()  # guards the weak map only: each layer's pass runs under its own build lock
 KEPT = 3  # examples kept per filter: the best gives the peak and the rescue's patch; all three show in a dissection
+LAYERS_KEPT = 32  # layers' passes kept per model (VGG16 has 13 conv layers)
 
 
 def best_on_photos(loaded: LoadedModel, layer: str) -> LayerExamples:
     """Every filter's KEPT best sample-photo examples, best first; one pass over the photos per layer and model, kept while
-    the model lives."""
+    the model lives. Passes of other layers and models run meanwhile."""
     with _lock:
-        known = _found.setdefault(loaded, {})
-        if layer not in known:
-            known[layer] = layer_examples(loaded, layer, sample_image_set(), top=KEPT)
-        return known[layer]
+        known = _found.setdefault(loaded, Bounded(LAYERS_KEPT))
+    return known.get(layer, lambda: layer_examples(loaded, layer, sample_image_set(), top=KEPT))
 
 
 def photo_peak(loaded: LoadedModel, layer: str, filter_index: int) -> float:
