@@ -22,7 +22,8 @@ def main() -> None:
     from featviz_core.cli import mute_native_logs
 
     mute_native_logs()
-    from featviz_core.ascent import cached_model, render_batch
+    from featviz_core.ascent import cached_model
+    from featviz_core.rendering import render_batch
     from featviz_core.atlas import open_atlas
     from featviz_core.results import fires_on_photos
     from featviz_core.settings import DEFAULT_PRESET, preset

@@ -112,7 +112,8 @@ def main() -> None:
     import numpy as np
     import tensorflow as tf
 
-    from featviz_core.ascent import ascent_step, cached_model, render, render_batch
+    from featviz_core.ascent import ascent_step, cached_model
+    from featviz_core.rendering import render, render_batch
     from featviz_core.models.devices import device_name
     from featviz_core.models import feature_model
     from featviz_core.settings import preset

@@ -18,7 +18,8 @@ def main() -> None:
     from featviz_core.cli import mute_native_logs
 
     mute_native_logs()
-    from featviz_core.ascent import cached_model, render
+    from featviz_core.ascent import cached_model
+    from featviz_core.rendering import render
     from featviz_core.models.precision import compute_dtype
     from featviz_core.settings import RenderSettings, preset
 

@@ -109,7 +109,7 @@ def render_layer(recipe: Recipe, loaded, layer: str, filters: list[int]) -> None
     """Each filter alone (as Explore renders it), after one untimed compile run."""
     if recipe.name.startswith("atlas:"):
         return atlas_layer(recipe, layer, filters)
-    from featviz_core.ascent import render
+    from featviz_core.rendering import render
     from featviz_core.imaging import resize
     from featviz_core.settings import RenderSettings
 

@@ -79,7 +79,7 @@ def chosen_rows(text: str) -> list[Row]:
 
 def measure_row(row: Row, filters, loaded, meters) -> None:
     """Render each filter alone (after one compile run per layer) and measure its picture."""
-    from featviz_core.ascent import render
+    from featviz_core.rendering import render
     from featviz_core.settings import DEFAULT_PRESET, preset
 
     compiled = set()
@@ -97,7 +97,7 @@ def measure_row(row: Row, filters, loaded, meters) -> None:
 
 def batching(filters, loaded) -> str:
     """Seconds per filter of the default, one filter at a time against four per batch (one layer)."""
-    from featviz_core.ascent import render_batch
+    from featviz_core.rendering import render_batch
     from featviz_core.settings import DEFAULT_PRESET, preset
 
     layer = filters[0][0]

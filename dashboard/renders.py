@@ -172,10 +172,10 @@ def _render_job(settings: RenderSettings, filters: Sequence[int]) -> Job:
             job.phase = (f"Starting TensorFlow and loading {model_upload.short_name(settings.model)} (the first "
                          "live render since the server started; pictures from the atlas need neither)...")
         loaded = shelf.get(settings.model)
-        from featviz_core import ascent
+        from featviz_core import rendering
 
-        results = ascent.render_batch(settings, filters, loaded,
-                                      on_progress=lambda event: job.report(event.step / event.total_steps, event))
+        results = rendering.render_batch(settings, filters, loaded,
+                                         on_progress=lambda event: job.report(event.step / event.total_steps, event))
         for result in results:
             store.keep(result, stopped_by=job.left_by if job.cancelled else None)
         return results

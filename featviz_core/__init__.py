@@ -14,7 +14,7 @@ __version__ = "0.5.0"
 
 _EXPORTS = {
     "Atlas": "atlas", "AtlasError": "atlas", "find_atlases": "atlas", "open_atlas": "atlas",
-    "Progress": "results", "Result": "results", "Snapshot": "results", "render": "ascent", "render_batch": "ascent",
+    "Progress": "results", "Result": "results", "Snapshot": "results", "render": "rendering", "render_batch": "rendering",
     "LayerInfo": "layers", "LoadedModel": "models", "ModelLoadError": "models", "describe": "models",
     "list_layers": "models", "load_model": "models", "model_names": "models",
     "PRESETS": "settings", "RenderSettings": "settings", "SettingsError": "settings", "preset": "settings",

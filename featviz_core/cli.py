@@ -251,7 +251,7 @@ def command_layers(args: argparse.Namespace) -> None:
 
 
 def command_render(args: argparse.Namespace) -> None:
-    from featviz_core.ascent import render
+    from featviz_core.rendering import render
     from featviz_core.imaging import collage, gif_bytes, png_bytes
     from featviz_core.models import load_model
     from featviz_core.ascent.start_images import decode_photo
@@ -275,7 +275,8 @@ def command_render(args: argparse.Namespace) -> None:
 
 
 def command_gallery(args: argparse.Namespace) -> None:
-    from featviz_core.ascent import batch_limit, render_batch
+    from featviz_core.ascent import batch_limit
+    from featviz_core.rendering import render_batch
     from featviz_core.imaging import collage, png_bytes
     from featviz_core.models import load_model
 
@@ -443,7 +444,8 @@ def command_examples(args: argparse.Namespace) -> None:
 def optimized_pictures(loaded, layer: str, filters: Sequence[int]) -> dict[int, np.ndarray]:
     """Each filter's picture with the default preset (fitted to a fixed input size): an atlas' when it has
     exactly these settings, else rendered in batches."""
-    from featviz_core.ascent import batch_limit, render_batch
+    from featviz_core.ascent import batch_limit
+    from featviz_core.rendering import render_batch
     from featviz_core.atlas import default_atlas_folders, find_atlases
     from featviz_core.settings import DEFAULT_PRESET, fit_to_model_input, preset
 
@@ -513,7 +515,7 @@ def command_dissect(args: argparse.Namespace) -> None:
 
 def _group_pictures(loaded, layer: str, found) -> list[np.ndarray]:
     """Each neuron group's picture: the default preset climbing the group's weighted channels."""
-    from featviz_core.ascent import render_batch
+    from featviz_core.rendering import render_batch
     from featviz_core.settings import DEFAULT_PRESET, fit_to_model_input, preset
 
     weights = found.groups.channel_weights

@@ -37,17 +37,17 @@ def vgg16_offline():
 @pytest.fixture
 def renders(monkeypatch: pytest.MonkeyPatch):
     """Counts ascent passes (calls to the core's render_batch; render goes through it too)."""
-    from featviz_core import ascent
+    from featviz_core import rendering
     from dashboard_helpers import RenderCounter
 
     counter = RenderCounter()
-    original = ascent.render_batch
+    original = rendering.render_batch
 
     def render_batch(settings, filters, *args, **kwargs):
         counter.calls.append(f"{settings.start} filters {list(filters)}")
         return original(settings, filters, *args, **kwargs)
 
-    monkeypatch.setattr(ascent, "render_batch", render_batch)
+    monkeypatch.setattr(rendering, "render_batch", render_batch)
     return counter
 
 

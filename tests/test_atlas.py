@@ -64,7 +64,7 @@ def full_atlas(tmp_path_factory) -> Path:
 
 @pytest.mark.slow
 def test_an_atlas_holds_what_render_batch_gives(capsys, tmp_path, tiny_model):
-    from featviz_core.ascent import render_batch
+    from featviz_core.rendering import render_batch
     from featviz_core.ascent.quality import QualityMeter
 
     out = tmp_path / "atlas"

@@ -252,23 +252,23 @@ def test_a_bad_objective_is_one_line_naming_the_bad_term(capsys, tmp_path, objec
 
 def test_a_bug_is_not_reported_as_a_usage_error(capsys, monkeypatch, tmp_path):
     """Only settings and input errors are the user's: an internal ValueError keeps its traceback."""
-    from featviz_core import ascent
+    from featviz_core import rendering
 
     def broken(*args, **kwargs):
         raise ValueError("an internal bug")
 
-    monkeypatch.setattr(ascent, "render", broken)
+    monkeypatch.setattr(rendering, "render", broken)
     with pytest.raises(ValueError, match="an internal bug"):
         main(["render", "tiny", "block2_conv1", "3", "-o", str(tmp_path / "x.png"), *TINY_SIZES])
     assert "featviz: error" not in capsys.readouterr().err
 
 
 def test_render_without_a_preset_uses_the_dashboards_default(capsys, monkeypatch, tmp_path):
-    from featviz_core import ascent
+    from featviz_core import rendering
     from featviz_core.settings import DEFAULT_PRESET, matching_preset
 
     seen = []
-    monkeypatch.setattr(ascent, "render", lambda settings, *args, **kwargs: seen.append(settings) or 1 / 0)
+    monkeypatch.setattr(rendering, "render", lambda settings, *args, **kwargs: seen.append(settings) or 1 / 0)
     with pytest.raises(ZeroDivisionError):
         main(["render", "tiny", "block2_conv1", "3", "-o", str(tmp_path / "x.png")])
     assert matching_preset(seen[0]) == DEFAULT_PRESET

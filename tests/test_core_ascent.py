@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from featviz_core import ascent, imaging
-from featviz_core.ascent import DEAD_LOSS, render, render_batch
+from featviz_core.ascent import DEAD_LOSS
+from featviz_core.rendering import render, render_batch
 from featviz_core.results import Progress, Result
 from featviz_core.models.devices import device_name
 from featviz_core.models import LoadedModel, load_model

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from featviz_core.ascent import render
+from featviz_core.rendering import render
 from featviz_core.ascent.start_images import photo_size
 from featviz_core.dissect import dissect, dissection_json, factorize, neuron_groups, photo_activations, pool
 from featviz_core.models import LoadedModel

@@ -15,7 +15,7 @@ import tensorflow as tf
 
 from featviz_core import ascent, memory
 from featviz_core.ascent import lean_gradients
-from featviz_core.ascent import render
+from featviz_core.rendering import render
 from featviz_core.ascent.lean_gradients import lean_input_gradients
 from featviz_core.models import load_model
 from featviz_core.settings import preset

@@ -9,7 +9,8 @@ import tensorflow as tf
 
 from featviz_core import imaging
 from featviz_core.ascent import objectives, optimizers, parameterizations, transforms
-from featviz_core.ascent import AscentStep, render, render_batch
+from featviz_core.ascent import AscentStep
+from featviz_core.rendering import render, render_batch
 from featviz_core.ascent.loop import _strongest
 from featviz_core.models import pre_activation_model
 from featviz_core.ascent.quality import high_frequency_share

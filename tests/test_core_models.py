@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from featviz_core import models
-from featviz_core.ascent import render
+from featviz_core.rendering import render
 from featviz_core.models import ModelLoadError, feature_model, list_layers, load_model, pre_activation_model
 from featviz_core.models.precision import compute_dtype, model_compute_dtype, use_compute_dtype
 from featviz_core.settings import RenderSettings

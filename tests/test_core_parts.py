@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from featviz_core import parts
-from featviz_core.ascent import render
+from featviz_core.rendering import render
 from featviz_core.imaging import png_bytes
 from featviz_core.settings import RenderSettings
 

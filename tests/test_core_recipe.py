@@ -7,7 +7,8 @@ import keras
 import numpy as np
 import pytest
 
-from featviz_core.ascent import RESCUE_STEPS, render
+from featviz_core.ascent import RESCUE_STEPS
+from featviz_core.rendering import render
 from featviz_core.models import LoadedModel
 from featviz_core.settings import PLATEAU_STEPS, RenderSettings, SettingsError, preset
 
@@ -104,13 +105,13 @@ def test_the_rescue_makes_a_filter_fire_that_never_fires_from_noise():
 def test_a_filter_that_fires_on_the_photos_is_rescued_again_when_a_resize_loses_it(monkeypatch):
     """Big octave steps (1.6x) lose the spot picture's firing at each resize: only a filter known to fire on the
     sample photos climbs again at each octave start (whose pictures are worth the extra steps)."""
-    from featviz_core.ascent import loop
+    from featviz_core.examples.photo_response import SamplePhotoAnswers
 
     loaded = spot_detector()
     settings = spot_settings(octaves=4, steps_per_octave=3, final_size=160, upscale_factor=1.6)
     rescue_steps = {}
     for fires in (False, True):
-        monkeypatch.setattr(loop, "_fires_on_photos", lambda model, layer, index, fires=fires: fires)
+        monkeypatch.setattr(SamplePhotoAnswers, "peak", lambda self, index, fires=fires: 100.0 if fires else 0.0)
         rescue_steps[fires] = render(settings, loaded).rescue_steps
     assert rescue_steps[False] <= 2 * RESCUE_STEPS  # after the warm-up and at the end only
     assert rescue_steps[True] > rescue_steps[False] + RESCUE_STEPS  # and again after the resizes
@@ -132,14 +133,15 @@ def test_a_filter_the_climb_cannot_wake_starts_again_from_its_best_photo_patch(m
     """The last resort: with the rescue's climb taken away (0 steps) and steps too small to wake it, a
     filter that fires on the sample photos starts again from its best photo patch tiled over the picture
     and ends alive; without the photo patch it ends dead."""
-    from featviz_core.ascent import loop
+    from featviz_core.ascent import rescue
+    from featviz_core.examples.photo_response import SamplePhotoAnswers
 
     loaded = edge_detector()
     settings = spot_settings(model="edges", layer="edges", filter=0, step_size=0.01)
-    monkeypatch.setattr(loop, "RESCUE_STEPS", 0)
+    monkeypatch.setattr(rescue, "RESCUE_STEPS", 0)
     seeded = render(settings, loaded)
     assert not seeded.dead and seeded.final_activation > 0
-    monkeypatch.setattr(loop, "photo_tile", lambda model, layer, index, size: None)  # no patch to start from
+    monkeypatch.setattr(SamplePhotoAnswers, "tile", lambda self, index, size: None)  # no patch to start from
     unseeded = render(settings, loaded)
     assert unseeded.dead and unseeded.photo_peak > 0.1  # alive on the photos, dead in the picture
 

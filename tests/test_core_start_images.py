@@ -12,7 +12,7 @@ from PIL import Image
 
 from featviz_core import imaging
 from featviz_core.ascent import start_images
-from featviz_core.ascent import render
+from featviz_core.rendering import render
 from featviz_core.settings import RenderSettings
 from featviz_core.ascent.start_images import BadImageError, decode_photo, make_start_image
 

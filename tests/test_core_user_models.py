@@ -10,7 +10,7 @@ from PIL import Image
 
 import user_models
 from featviz_core import catalog, imaging, models
-from featviz_core.ascent import render
+from featviz_core.rendering import render
 from featviz_core.cli import main
 from featviz_core.models import ModelLoadError, list_layers, load_model, pre_activation_model
 from featviz_core.imaging import match_channels

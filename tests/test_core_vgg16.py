@@ -10,7 +10,7 @@ import h5py
 import numpy as np
 import pytest
 
-from featviz_core.ascent import render
+from featviz_core.rendering import render
 from featviz_core.models import offline_weights_path
 from featviz_core.settings import preset
 

@@ -27,7 +27,7 @@ def line_jobs(monkeypatch) -> list[str]:
 def test_stop_in_the_middle_of_a_batched_gallery_keeps_finished_tiles_and_says_what_is_missing(monkeypatch):
     """Filters 0-3 finished, 4-7 rendering as one batch when Stop was clicked, 8-15 not started."""
     from dashboard import renders, server
-    from featviz_core.ascent import render_batch
+    from featviz_core.rendering import render_batch
 
     asked = []
     real_existing = renders.existing

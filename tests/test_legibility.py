@@ -19,7 +19,7 @@ ONE_OCTAVE = dict(model="tiny", layer="block2_conv1", octaves=1, final_size=32, 
 def _shown_against_seen(tiny_model, parameterization: str) -> tuple[np.ndarray, np.ndarray]:
     """(the loss the ascent read from its pixels at steps 2..8, the activation of the pictures shown after
     steps 1..7): with no transforms and no warm-up, step k+1 reads the pixels that step k showed."""
-    from featviz_core.ascent import render
+    from featviz_core.rendering import render
     from featviz_core.ascent.quality import QualityMeter
 
     previews = []
@@ -53,7 +53,7 @@ def test_the_bounded_parameterization_stays_in_range_and_inverts():
 def test_the_rivals_term_lowers_the_other_filters(tiny_model):
     """The same render with and without the term: the other filters, z-scored by their response on the
     sample photos, respond less to the picture made with it."""
-    from featviz_core.ascent import render
+    from featviz_core.rendering import render
     from featviz_core.examples.photo_response import photo_norms
 
     mean, spread = (np.array(values) for values in photo_norms(tiny_model, "block2_conv1"))
@@ -68,7 +68,7 @@ def test_the_rivals_term_lowers_the_other_filters(tiny_model):
 
 
 def test_a_photo_firing_filter_gets_a_picture_that_beats_its_best_photo(tiny_model):
-    from featviz_core.ascent import render
+    from featviz_core.rendering import render
     from featviz_core.ascent.quality import QualityMeter
     from featviz_core.examples.image_sets import sample_image_set
     from featviz_core.examples.photo_response import best_on_photos

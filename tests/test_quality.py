@@ -10,6 +10,7 @@ import tensorflow as tf
 from PIL import Image, ImageFilter
 
 from featviz_core import ascent, settings
+from featviz_core import rendering
 from featviz_core.models import feature_model
 from featviz_core.ascent.quality import (
     MAX_JITTER_PX,
@@ -211,7 +212,7 @@ def test_median_table_values():
 def test_vgg16_offline_render_is_robust_and_noise_adds_hf():
     loaded = ascent.cached_model("vgg16-offline")
     preset = settings.preset("quick", layer="block3_conv3", filter=5, final_size=96, octaves=3)
-    image = ascent.render(preset, loaded).image
+    image = rendering.render(preset, loaded).image
     meter = QualityMeter(loaded, "block3_conv3")
     rendered = meter.measure(image, 5)
     assert rendered.act > 0 and not rendered.dead

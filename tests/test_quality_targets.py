@@ -7,7 +7,8 @@ import statistics
 
 import pytest
 
-from featviz_core.ascent import cached_model, render_batch
+from featviz_core.ascent import cached_model
+from featviz_core.rendering import render_batch
 from featviz_core.ascent.quality import QualityMeter
 from featviz_core.settings import preset
 

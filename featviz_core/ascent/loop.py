@@ -14,7 +14,7 @@ import threading
 import time
 import weakref
 from dataclasses import dataclass, replace
-from typing import Callable, Sequence, TypeVar
+from typing import Callable, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -28,17 +28,12 @@ from featviz_core.memory import release_freed_memory
 from featviz_core.models import LoadedModel, fixed_input_size, load_model, pre_activation_model
 from featviz_core.parts import OPTIMIZERS, PARAMETERIZATIONS, TRANSFORMS
 from featviz_core.models.preprocessing import measured_with, preprocess_for, to_model_channels, working_channels
-from featviz_core.examples.photo_response import photo_norms, photo_peak, photo_tile
 from featviz_core.models.precision import model_compute_dtype
-from featviz_core.results import Progress, Result, Snapshot, fires_on_photos
+from featviz_core.ascent.rescue import DEAD_LOSS, NoPhotos, PhotoAnswers, Rescue, rescue_method
+from featviz_core.results import Progress, Result, Snapshot
 from featviz_core.settings import PLATEAU_STEPS, Method, RenderSettings
 from featviz_core.ascent.start_images import make_start_image
 
-T = TypeVar("T")
-
-DEAD_LOSS = imaging.EPSILON
-RESCUE_STEPS = 32  # most steps spent, each time, making a dead filter fire
-RESCUED_LOSS = 1.0  # after the warm-up, a rescued filter fires clearly enough to survive the transforms
 
 
 ProgressCallback = Callable[[Progress], "bool | None"]
@@ -134,15 +129,6 @@ def _strongest(pre: tf.Tensor) -> tf.Tensor:
     return tf.broadcast_to(tf.reduce_logsumexp(pre, axis=[1, 2], keepdims=True), tf.shape(pre))
 
 
-def rescue_method(method: Method) -> Method:
-    """The step that rescues a dead filter: its strongest pre-activation, with the network seeing the
-    picture as it will be shown (contrast-normalized and clipped, unless the parameterization is bounded
-    and its pixels are shown as they are) so that the shown picture fires, and no
-    random transforms (they move the position that is closest to firing from step to step)."""
-    shown = "none" if PARAMETERIZATIONS[method.parameterization].load().bounded else "shown"
-    return replace(method, transforms=shown, climb_strongest=True)
-
-
 @functools.lru_cache(maxsize=4)
 def cached_model(name: str) -> LoadedModel:
     """Load a model once per process (the dashboard uses Streamlit's cache instead)."""
@@ -173,83 +159,45 @@ def batch_limit(settings: RenderSettings) -> int:
 
 
 def render(settings: RenderSettings, model: LoadedModel | None = None,
-           on_progress: ProgressCallback | None = None) -> Result:
+           on_progress: ProgressCallback | None = None, photos: PhotoAnswers | None = None) -> Result:
     """Render one filter. `on_progress` is called after each step; returning False stops early."""
-    return render_batch(settings, [settings.filter], model, on_progress)[0]
+    return render_batch(settings, [settings.filter], model, on_progress, photos)[0]
 
 
 def render_batch(settings: RenderSettings, filters: Sequence[int], model: LoadedModel | None = None,
-                 on_progress: ProgressCallback | None = None) -> list[Result]:
-    """Render several filters of one layer in one batched pass (batch dimension = filters x variants)."""
+                 on_progress: ProgressCallback | None = None, photos: PhotoAnswers | None = None) -> list[Result]:
+    """Render several filters of one layer in one batched pass (batch dimension = filters x variants).
+
+    `photos` tells the rescue and the rivals term what photos say about the layer's filters (none: no
+    rivals term, no rescue from a photo patch, and a dead filter's note says "not checked");
+    `featviz_core.rendering` passes the sample photos' answers."""
     loaded = model or cached_model(settings.model)
     per_filter = [settings.with_changes(filter=int(index)) for index in filters]
     for item in per_filter:
         item.check_layer(loaded.layers)
     if not per_filter:
         raise ValueError("filters must name at least one filter")
-    photos_tell = not settings.channel_weights  # the sample photos are scored per channel, not per mix
-    rescue = _Rescue(functools.partial(ascent_step, loaded, settings.layer, rescue_method(settings.method)),
-                     functools.partial(_fires_on_photos, loaded, settings.layer) if photos_tell else _never,
-                     functools.partial(_from_photos, photo_tile, loaded, settings.layer) if photos_tell else _never)
-    results = _Run(settings, per_filter, ascent_step(loaded, settings.layer, _with_rival_norms(settings, loaded)),
-                   on_progress, rescue).execute()
+    photos = photos or NoPhotos()
+    method = settings.method
+    norms = photos.norms() if settings.rivals else None
+    if norms:
+        method = replace(method, rival_norms=norms)
+    rescue_step = functools.partial(ascent_step, loaded, settings.layer, rescue_method(settings.method))
+    results = _Run(settings, per_filter, ascent_step(loaded, settings.layer, method), on_progress,
+                   rescue_step, photos).execute()
     release_freed_memory()  # give the big octaves' freed activations back to the OS between renders
-    if photos_tell and any(result.dead for result in results):
-        results = [with_photo_peak(result, loaded) for result in results]
-    return results
-
-
-def _with_rival_norms(settings: RenderSettings, loaded: LoadedModel) -> Method:
-    """The settings' method, with the layer's response on the sample photos when the rivals term needs it
-    (without it, for channel mixes or a model the photos cannot be fed to)."""
-    if not settings.rivals or settings.channel_weights:
-        return settings.method
-    norms = _from_photos(photo_norms, loaded, settings.layer)
-    return replace(settings.method, rival_norms=norms) if norms else settings.method
-
-
-def with_photo_peak(result: Result, loaded: LoadedModel) -> Result:
-    """A dead result with its filter's strongest response on the sample photos (live results as they are)."""
-    if not result.dead:
-        return result
-    return replace(result, photo_peak=_from_photos(photo_peak, loaded, result.settings.layer, result.settings.filter))
-
-
-def _fires_on_photos(loaded: LoadedModel, layer: str, filter_index: int) -> bool:
-    return fires_on_photos(_from_photos(photo_peak, loaded, layer, filter_index))
-
-
-def _from_photos(ask: Callable[..., T], *arguments: object) -> T | None:
-    """`ask(*arguments)`, an answer from the sample photos (`photo_peak`, `photo_tile`), or None for a model the
-    photos cannot be fed to (a dead filter's note then says "not checked")."""
-    try:
-        return ask(*arguments)
-    except Exception:  # noqa: BLE001 - whatever the model's own layers raise on the photos
-        return None
-
-
-def _never(*_: object) -> None:
-    """No answer from the sample photos (falsy): for renders of channel mixes."""
-    return None
-
-
-@dataclass(frozen=True)
-class _Rescue:
-    """What rescuing a layer's dead filters needs, each made on first use: the rescue's step, whether a
-    filter fires on the sample photos, and its best photo patch tiled over an image of a given size."""
-
-    step: Callable[[], AscentStep]
-    fires_on_photos: Callable[[int], bool]
-    photo_tile: Callable[[int, int], np.ndarray | None]
+    return [replace(result, photo_peak=photos.peak(result.settings.filter)) if result.dead else result
+            for result in results]
 
 
 class _Run:
     """The state of one batched render while it runs."""
 
     def __init__(self, settings: RenderSettings, per_filter: list[RenderSettings], step: AscentStep,
-                 on_progress: ProgressCallback | None, rescue: _Rescue) -> None:
+                 on_progress: ProgressCallback | None, rescue_step: Callable[[], AscentStep],
+                 photos: PhotoAnswers) -> None:
         self.settings = settings
-        self.rescue = rescue
+        self.rescue = Rescue(rescue_step, photos)
         self.per_filter = per_filter
         self.step = step
         self.on_progress = on_progress
@@ -288,15 +236,14 @@ class _Run:
             if octave:
                 self._set_pixels(self._resized(size))
                 if done >= settings.warmup_steps and settings.rescues_dead_filters:  # did the resize lose it?
-                    self._rescue(settings.octave_step_size(octave), RESCUED_LOSS, only_photo_firing=True)
+                    self.rescue.after_resize(self, settings.octave_step_size(octave))
             self.octave_starts.append(done)
             for _ in range(steps):
                 self._take_step(warming_up=done < settings.warmup_steps, seed=settings.seed * 7919 + done,
                                 step_size=settings.octave_step_size(octave))
                 done += 1
                 if done == settings.warmup_steps and settings.rescues_dead_filters:
-                    self._rescue(settings.octave_step_size(octave), RESCUED_LOSS)
-                    self._rescue_from_photos(settings.octave_step_size(octave), RESCUED_LOSS)
+                    self.rescue.after_warmup(self, settings.octave_step_size(octave))
                 if done % settings.snapshot_stride == 0:
                     self._snapshot()
                 if self._should_stop(done, octave, size) or self._plateaued(done - self.octave_starts[-1]):
@@ -304,8 +251,7 @@ class _Run:
             if self.cancelled or not self.alive.any():
                 break
         if settings.rescues_dead_filters and not self.cancelled:
-            self._rescue(settings.octave_step_size(octave), DEAD_LOSS)  # the transforms kept it from firing
-            self._rescue_from_photos(settings.octave_step_size(octave), DEAD_LOSS)
+            self.rescue.at_end(self, settings.octave_step_size(octave))
         self._snapshot()
         final = self.pixels if self.pixels.shape[1] == settings.final_size else self._resized(settings.final_size)
         return self._results(final, time.perf_counter() - began)
@@ -328,58 +274,7 @@ class _Run:
             if self.settings.drops_dead_filters and loss <= DEAD_LOSS:
                 self.alive[index] = False  # its gradient is zero from now on: no more steps
 
-    def _rescue(self, step_size: float, enough: float, only_photo_firing: bool = False) -> None:
-        """Climb the strongest pre-activation of each filter whose picture (as shown) does not fire,
-        untransformed, until the picture fires above `enough` (at most RESCUE_STEPS steps); the requested
-        objective then goes on from there. Pictures that fire are left as they are. With
-        `only_photo_firing`, only filters known to fire on the sample photos are rescued (again)."""
-        dead = self._dead_pictures(only_photo_firing)
-        if len(dead):
-            self._climb(dead, step_size, enough)
-
-    def _rescue_from_photos(self, step_size: float, enough: float) -> None:
-        """The last resort for filters that fire on the sample photos but whose picture the climb could
-        not make fire: start the picture again from the photo patch where the filter fires most, tiled
-        over the image, and climb from there."""
-        seeded = []
-        for index in self._dead_pictures(only_photo_firing=True):
-            tile = self.rescue.photo_tile(int(self.filters[index]), self.pixels.shape[1])
-            if tile is not None:
-                self.pixels[index] = imaging.match_channels(tile, self.step.working_channels)
-                seeded.append(index)
-        if seeded:
-            self.params[seeded] = self.step.parameterization.from_pixels(self.pixels[seeded]).numpy()
-            self._climb(np.array(seeded), step_size, enough)
-
-    def _dead_pictures(self, only_photo_firing: bool) -> np.ndarray:
-        """The images still climbing whose picture, as shown, does not fire (with `only_photo_firing`, of
-        filters known to fire on the sample photos)."""
-        weak = np.array([index for index in np.flatnonzero(self.alive) if self.losses[index][-1] <= RESCUED_LOSS], int)
-        dead = weak[self._shown_activations(weak) <= DEAD_LOSS]  # (a strong climber's picture fires: not measured)
-        if only_photo_firing:  # (asked last: the first time for a layer, it scores the photos)
-            dead = np.array([index for index in dead if self.rescue.fires_on_photos(int(self.filters[index]))], int)
-        return dead
-
-    def _climb(self, dead: np.ndarray, step_size: float, enough: float) -> None:
-        """The rescue's steps on these images until each picture fires above `enough`."""
-        step = self.rescue.step()
-        params = self.params[dead]
-        first, second = np.zeros_like(params), np.zeros_like(params)
-        climbing = np.arange(len(dead))
-        for count in range(1, RESCUE_STEPS + 1):
-            new, first[climbing], second[climbing], pixels, _ = (value.numpy() for value in step.step(
-                params[climbing], first[climbing], second[climbing], float(count), self.filters[dead[climbing]],
-                self.groups[dead[climbing]], step_size, np.ones(len(climbing), bool), count))
-            params[climbing] = new
-            self.pixels[dead[climbing]] = pixels
-            self.rescue_steps[dead[climbing]] += 1
-            climbing = climbing[self._shown_activations(dead[climbing]) <= enough]
-            if not len(climbing):
-                break
-        self.params[dead] = params
-        self.first[dead], self.second[dead] = 0.0, 0.0
-
-    def _shown_activations(self, indices: np.ndarray) -> np.ndarray:
+    def shown_activations(self, indices: np.ndarray) -> np.ndarray:
         """The objective on these images' pictures as shown (deprocessed, untransformed)."""
         if not len(indices):
             return np.zeros(0)

@@ -278,7 +278,7 @@ class _BatchRenderer:
             self._render_batch(settings, filters[first:first + size])
 
     def _render_batch(self, settings: RenderSettings, filters: list[int]) -> None:
-        from featviz_core.ascent import render_batch
+        from featviz_core.rendering import render_batch
         from featviz_core.ascent.quality import QualityMeter
 
         def report(event) -> None:

@@ -51,3 +51,26 @@ def photo_norms(loaded: LoadedModel, layer: str) -> tuple[tuple[float, ...], tup
     spread = np.asarray(best.channel_std)
     floor = RIVAL_FLOOR * float(np.median(spread)) + 1e-6
     return best.channel_mean, tuple(np.maximum(spread, floor).tolist())
+
+
+class SamplePhotoAnswers:
+    """What the sample photos say about one layer's filters (`ascent.rescue.PhotoAnswers`), each asked on
+    first use; None for a model the photos cannot be fed to (its own layers raise on them)."""
+
+    def __init__(self, loaded: LoadedModel, layer: str) -> None:
+        self.loaded, self.layer = loaded, layer
+
+    def peak(self, filter_index: int) -> float | None:
+        return self._ask(photo_peak, filter_index)
+
+    def tile(self, filter_index: int, size: int) -> np.ndarray | None:
+        return self._ask(photo_tile, filter_index, size)
+
+    def norms(self) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
+        return self._ask(photo_norms)
+
+    def _ask(self, question, *arguments):
+        try:
+            return question(self.loaded, self.layer, *arguments)
+        except Exception:  # noqa: BLE001 - whatever the model's own layers raise on the photos
+            return None
