@@ -42,7 +42,7 @@ GOAL = "specificity first >= 0.50, top 5 >= 0.80; similarity <= 0.12; vs photo >
 OLD_DEFAULT = dict(steps_per_octave=6, octaves=5, upscale_factor=1.4, step_size=2.0, final_size=412,
                    preprocessing="model", objective="channel", parameterization="fourier", optimizer="adam-damped",
                    transforms="standard", warmup_steps=6, variants=1, final_steps=2, size_scaled_steps=True,
-                   plateau_gain=0.0)
+                   plateau_gain=0.0, rivals=0.0, rescue=True)
 # Today's default (issue 26), spelled out so that the levers below stay what they are if it changes.
 PRESET_NOW = dict(octaves=4, final_size=256, parameterization="fourier-bounded", rivals=4.0)
 # name -> changes to the old default (levers), or None for today's default preset.

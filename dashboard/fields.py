@@ -89,6 +89,9 @@ FIELDS: tuple[Field, ...] = (
           help=_help(parts.TRANSFORMS.values()) + " Only patterns that survive them remain."),
     Field("warmup_steps", "Warm-up steps", int, 1, group="Method",
           help="First steps climb the pre-activation, so filters that start dead get a gradient."),
+    Field("rescue", "Rescue dead filters", bool, group="Method",
+          help="A filter whose picture does not fire keeps climbing its pre-activation (and, if it fires on the "
+               "sample photos, starts again from its best photo patch) until it does."),
     Field("rivals", "Keep other filters quiet", float, 0.5, group="Method",
           help="Weight of a term that keeps the layer's other filters at their usual response on photos, so the "
                "picture shows what sets this filter apart (0: off)."),

@@ -81,24 +81,26 @@ class RenderSettings:
     layer: str = "block5_conv3"
     filter: int = 0
     start: str = "noise"
-    steps_per_octave: int = 10
-    octaves: int = 5
-    upscale_factor: float = 1.2
-    step_size: float = 1.0
-    final_size: int = 160
+    # The default recipe (the "robust" preset is exactly these defaults: see PRESETS).
+    steps_per_octave: int = 6
+    octaves: int = 4
+    upscale_factor: float = 1.4
+    step_size: float = 2.0
+    final_size: int = 256
     seed: int = 0
     snapshot_stride: int = 1
     preprocessing: str = "model"
     objective: Objective = CHANNEL
-    parameterization: str = "pixels"
-    optimizer: str = "rms"
-    transforms: str = "none"
-    warmup_steps: int = 0
+    parameterization: str = "fourier-bounded"
+    optimizer: str = "adam-damped"
+    transforms: str = "standard"
+    warmup_steps: int = 6
     variants: int = 1
-    final_steps: int = 0
-    size_scaled_steps: bool = False
+    final_steps: int = 2
+    size_scaled_steps: bool = True
     plateau_gain: float = 0.0
-    rivals: float = 0.0
+    rivals: float = 4.0
+    rescue: bool = True
     start_photo: bytes | None = field(default=None, repr=False)
     channel_weights: tuple[tuple[float, ...], ...] = field(default=(), repr=False)
 
@@ -127,6 +129,7 @@ class RenderSettings:
         check.switch("size_scaled_steps")
         check.number("plateau_gain", 0.0, 1.0)
         check.number("rivals", 0.0, 100.0)
+        check.switch("rescue")
         self._read_objective(problems)
         if not self.model or not isinstance(self.model, str):
             problems.append(("model", "model must be a registered model name or a path to a .keras file"))
@@ -218,13 +221,13 @@ class RenderSettings:
     @property
     def rescues_dead_filters(self) -> bool:
         """Whether a filter that does not fire keeps climbing until it does: its pre-activation, with
-        gradients redirected through ReLUs that would block them (on when there is a warm-up)."""
-        return self.warmup_steps > 0
+        gradients redirected through ReLUs that would block them (`rescue`)."""
+        return self.rescue
 
     @property
     def drops_dead_filters(self) -> bool:
         """Whether a filter whose activation reaches zero stops climbing, as in the classic script (its
-        gradient is zero from then on). Not with a warm-up (dead filters keep climbing the
+        gradient is zero from then on). Not with the rescue (dead filters keep climbing the
         pre-activation), for logits (they can be negative), or on randomly transformed views."""
         return not self.rescues_dead_filters and self.transforms == "none" and not self.objective.reads_logits
 
@@ -292,33 +295,32 @@ class _Checker:
             self.problems.append((name, f"{name} must be one of {', '.join(registry)}; got {value!r}"))
 
 
+PRESET_FIELDS = ("steps_per_octave", "octaves", "upscale_factor", "step_size", "final_size", "preprocessing",
+                 "objective", "parameterization", "optimizer", "transforms", "warmup_steps", "variants",
+                 "final_steps", "size_scaled_steps", "plateau_gain", "rivals", "rescue")
 PRESETS: dict[str, dict[str, object]] = {
-    # Modern methods (Lucid-style): a decorrelated Fourier image through a sigmoid (the network sees exactly
-    # the picture that is shown), damped Adam, random pad/jitter/scale/rotate, and a term that keeps the
-    # layer's other filters at their usual response on photos, so the picture shows what sets this filter
-    # apart. A pre-activation warm-up and redirected ReLU gradients rescue filters the classic method leaves
-    # dead. 6 steps at each of 4 octaves (66 to 182 px) whose step sizes grow with the image, then 2 at the
-    # shown 256 px: more legible pictures than featviz 0.5's 412 px recipe in half its time
-    # (benchmarks/bench_legibility.py, docs/recipe.md).
-    "robust": dict(steps_per_octave=6, octaves=4, upscale_factor=1.4, step_size=2.0, final_size=256,
-                   preprocessing="model", objective="channel", parameterization="fourier-bounded",
-                   optimizer="adam-damped", transforms="standard", warmup_steps=6, variants=1, final_steps=2,
-                   size_scaled_steps=True, plateau_gain=0.0, rivals=4.0),
+    # The default: RenderSettings' own defaults. Lucid-style: a decorrelated Fourier image through a sigmoid
+    # (the network sees exactly the picture that is shown), damped Adam, random pad/jitter/scale/rotate,
+    # and a term that keeps the layer's other filters at their usual response on photos, so the picture
+    # shows what sets this filter apart. A pre-activation warm-up and the rescue (redirected ReLU gradients,
+    # `ascent.rescue`) wake filters the classic method leaves dead. 6 steps at each of 4 octaves (66 to
+    # 182 px) whose step sizes grow with the image, then 2 at the shown 256 px: more specific pictures than
+    # featviz 0.5's 412 px recipe in half its time (benchmarks/bench_legibility.py, docs/recipe.md).
+    "robust": {name: str(default) if name == "objective" else default  # (objectives as text, like the others)
+               for name, default in ((name, RenderSettings.__dataclass_fields__[name].default) for name in PRESET_FIELDS)},
     # A good deep-layer picture in a few seconds on two CPU cores: plain pixels, the classic step.
     "quick": dict(steps_per_octave=10, octaves=5, upscale_factor=1.2, step_size=2.0, final_size=160,
                   preprocessing="model", objective="channel", parameterization="pixels", optimizer="rms",
                   transforms="none", warmup_steps=10, variants=1, final_steps=0, size_scaled_steps=False,
-                  plateau_gain=0.0, rivals=0.0),
+                  plateau_gain=0.0, rivals=0.0, rescue=True),
     # The Keras conv_filter_visualization.py script: 79 px start, 9 upscalings of 1.2x, 15 steps each.
     # It feeds raw pixels to the network, without the model's own preprocessing.
     "classic": dict(steps_per_octave=15, octaves=9, upscale_factor=1.2, step_size=1.0, final_size=412,
                     preprocessing="raw", objective="channel", parameterization="pixels", optimizer="rms",
                     transforms="none", warmup_steps=0, variants=1, final_steps=0, size_scaled_steps=False,
-                    plateau_gain=0.0, rivals=0.0),
+                    plateau_gain=0.0, rivals=0.0, rescue=False),
 }
 DEFAULT_PRESET = "robust"
-
-PRESET_FIELDS = tuple(PRESETS["classic"])
 
 
 def preset(name: str, **overrides: object) -> RenderSettings:
@@ -366,13 +368,25 @@ def fit_to_model_input(settings: RenderSettings, input_size: tuple[int, int] | N
 
 
 LEGACY_RAW_INPUT = "raw_input"  # featviz 0.3 stored this switch; the "preprocessing" choice replaced it
+# Fields added after featviz 0.5, with the value that 0.5's settings meant when they were not there.
+FIELDS_SINCE_0_5 = {"rivals": lambda values: 0.0, "rescue": lambda values: int(values.get("warmup_steps", 0)) > 0}
+# featviz 0.5's defaults of the fields whose default changed (when the default recipe became RenderSettings').
+DEFAULTS_OF_0_5 = dict(steps_per_octave=10, octaves=5, upscale_factor=1.2, step_size=1.0, final_size=160,
+                       parameterization="pixels", optimizer="rms", transforms="none", warmup_steps=0, final_steps=0,
+                       size_scaled_steps=False)
 
 
 def upgrade_legacy_settings(values: Mapping[str, object]) -> dict[str, object]:
-    """Settings values (e.g. read from an atlas index) with old keys mapped to today's fields:
-    raw_input False -> preprocessing "model", True -> preprocessing "raw"."""
+    """Settings values (e.g. read from an atlas index) with old keys mapped to today's fields: raw_input
+    False -> preprocessing "model", True -> preprocessing "raw"; records written before `rivals` and
+    `rescue` existed (no "rivals" key) keep what they meant then (no rivals term, the rescue on with a
+    warm-up, featviz 0.5's defaults for any field they left out)."""
     upgraded = dict(values)
     if LEGACY_RAW_INPUT in upgraded:
         raw = upgraded.pop(LEGACY_RAW_INPUT)
         upgraded.setdefault("preprocessing", "raw" if raw else "model")
+    if "rivals" not in upgraded:
+        upgraded = {**DEFAULTS_OF_0_5, **upgraded}
+        for name, meant in FIELDS_SINCE_0_5.items():
+            upgraded.setdefault(name, meant(upgraded))
     return upgraded

@@ -413,14 +413,7 @@ def test_an_atlas_with_the_legacy_raw_input_still_matches_and_resumes(capsys, tm
 SHIPPED_ATLASES = sorted(path.parent for path in (REPOSITORY / "atlas").glob("*/index.json"))
 
 
-# The photo page's atlas still holds featviz 0.5's recipe until it is rendered again (docs/atlas.md); strict, so
-# this marker must go once it matches the default.
-NOT_YET_RERENDERED = {"vgg16-offline-dissect"}
-
-
-@pytest.mark.parametrize("folder", [
-    pytest.param(folder, marks=pytest.mark.xfail(reason="not rendered again with the new default yet", strict=True))
-    if folder.name in NOT_YET_RERENDERED else folder for folder in SHIPPED_ATLASES], ids=lambda folder: folder.name)
+@pytest.mark.parametrize("folder", SHIPPED_ATLASES, ids=lambda folder: folder.name)
 def test_a_shipped_atlas_matches_the_default_preset(folder: Path):
     from featviz_core.settings import DEFAULT_PRESET
 

@@ -18,13 +18,14 @@ from featviz_core.models.devices import device_name
 from featviz_core.models import LoadedModel, load_model
 from featviz_core.settings import Method, RenderSettings
 from featviz_core.ascent.start_images import make_start_image
+from plain import PLAIN
 
 LAYER = "block2_conv1"  # 16 filters; 1, 3, 5 and 7 stay alive on noise
 
 
 def tiny_settings(**changes) -> RenderSettings:
     """3 octaves of 3 steps at 27, 33 and 40 px, then 48 px."""
-    values = dict(model="tiny", layer=LAYER, filter=5, steps_per_octave=3, octaves=3, final_size=48, seed=0)
+    values = dict(PLAIN, model="tiny", layer=LAYER, filter=5, steps_per_octave=3, octaves=3, final_size=48, seed=0)
     return RenderSettings(**{**values, **changes})
 
 
@@ -192,7 +193,7 @@ def unchanged(pixels):
 
 
 def dead_settings(**changes) -> RenderSettings:
-    return RenderSettings(**{**dict(model="dead_net", layer="conv_a", filter=0, steps_per_octave=3, octaves=2,
+    return RenderSettings(**{**dict(PLAIN, model="dead_net", layer="conv_a", filter=0, steps_per_octave=3, octaves=2,
                                     final_size=40), **changes})
 
 

@@ -17,6 +17,7 @@ from featviz_core.ascent.start_images import photo_size
 from featviz_core.dissect import dissect, dissection_json, factorize, neuron_groups, photo_activations, pool
 from featviz_core.models import LoadedModel
 from featviz_core.settings import RenderSettings, SettingsError
+from plain import PLAIN
 
 from test_cli import assert_usage_error, run_cli
 
@@ -109,7 +110,7 @@ def test_the_groups_of_a_two_colour_photo_are_its_two_colours():
 
 
 def colour_settings(**changes) -> RenderSettings:
-    values = dict(model="colours", layer="colours", final_size=40, octaves=2, steps_per_octave=6, seed=0,
+    values = dict(PLAIN, model="colours", layer="colours", final_size=40, octaves=2, steps_per_octave=6, seed=0,
                   step_size=4.0)
     return RenderSettings(**{**values, **changes})
 

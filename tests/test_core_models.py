@@ -18,6 +18,7 @@ from featviz_core.rendering import render
 from featviz_core.models import ModelLoadError, feature_model, list_layers, load_model, pre_activation_model
 from featviz_core.models.precision import compute_dtype, model_compute_dtype, use_compute_dtype
 from featviz_core.settings import RenderSettings
+from plain import PLAIN
 
 TINY_LAYERS = [("block1_conv1", 8), ("block1_conv2", 8), ("block2_conv1", 16), ("block2_conv2", 16)]
 
@@ -159,8 +160,8 @@ def test_a_saved_keras_file_loads_and_renders(tmp_path):
     assert loaded.name == str(path)
     assert [(info.name, info.filters) for info in loaded.layers if info.kind == "Conv2D"] == TINY_LAYERS
     assert "mine.keras" in loaded.description
-    settings = RenderSettings(model=str(path), layer="block1_conv2", filter=1, steps_per_octave=1, octaves=1,
-                              final_size=20)
+    settings = RenderSettings(**PLAIN | dict(model=str(path), layer="block1_conv2", filter=1, steps_per_octave=1,
+                                             octaves=1, final_size=20))
     result = render(settings, loaded)
     assert result.image.shape == (20, 20, 3) and result.steps_run == 1
 
@@ -248,7 +249,8 @@ def test_a_fixed_size_keras_model_renders_at_any_size(tmp_path):
     loaded = load_model(str(path))
     assert models.fixed_input_size(loaded.model) == (32, 32)
     assert [(info.name, info.filters) for info in loaded.layers] == [("c1", 4), ("head", 3)]
-    settings = RenderSettings(model=str(path), layer="c1", filter=1, steps_per_octave=2, octaves=2, final_size=48)
+    settings = RenderSettings(**PLAIN | dict(model=str(path), layer="c1", filter=1, steps_per_octave=2, octaves=2,
+                                             final_size=48))
     result = render(settings, loaded)
     assert result.image.shape == (48, 48, 3) and result.steps_run == 4
 

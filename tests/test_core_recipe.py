@@ -11,10 +11,12 @@ from featviz_core.ascent import RESCUE_STEPS
 from featviz_core.rendering import render
 from featviz_core.models import LoadedModel
 from featviz_core.settings import PLATEAU_STEPS, RenderSettings, SettingsError, preset
+from plain import PLAIN
 
 
 def test_final_steps_render_at_the_shown_size():
-    settings = RenderSettings(final_size=100, octaves=2, upscale_factor=1.25, steps_per_octave=3, final_steps=2)
+    settings = RenderSettings(**PLAIN | dict(final_size=100, octaves=2, upscale_factor=1.25, steps_per_octave=3,
+                                             final_steps=2))
     assert settings.octave_sizes == (64, 80, 100)
     assert settings.octave_steps == (3, 3, 2) and settings.octave_starts == (0, 3, 6) and settings.total_steps == 8
     classic = settings.with_changes(final_steps=0)
@@ -22,7 +24,8 @@ def test_final_steps_render_at_the_shown_size():
 
 
 def test_size_scaled_steps_grow_with_the_octave():
-    settings = RenderSettings(final_size=100, octaves=2, upscale_factor=1.25, step_size=2.0, final_steps=1)
+    settings = RenderSettings(**PLAIN | dict(final_size=100, octaves=2, upscale_factor=1.25, step_size=2.0,
+                                             final_steps=1))
     assert [settings.octave_step_size(octave) for octave in range(3)] == [2.0, 2.0, 2.0]
     scaled = settings.with_changes(size_scaled_steps=True)
     assert [scaled.octave_step_size(octave) for octave in range(3)] == pytest.approx([2.0, 2.5, 3.125 * 0.5])
@@ -38,17 +41,17 @@ def test_new_schedule_fields_are_validated(field, value):
 
 
 def test_a_render_with_final_steps_ends_at_the_shown_size(tiny_model):
-    settings = RenderSettings(model="tiny", layer="block2_conv1", filter=5, steps_per_octave=2, octaves=2,
-                              final_size=40, final_steps=2, size_scaled_steps=True, optimizer="adam-damped",
-                              parameterization="fourier")
+    settings = RenderSettings(**PLAIN | dict(model="tiny", layer="block2_conv1", filter=5, steps_per_octave=2, octaves=2,
+                                             final_size=40, final_steps=2, size_scaled_steps=True,
+                                             optimizer="adam-damped", parameterization="fourier"))
     result = render(settings, tiny_model)
     assert result.steps_run == 6 and result.octave_sizes == (27, 33, 40) and result.octave_starts == (0, 2, 4)
     assert result.image.shape == (40, 40, 3) and result.snapshots[-1].image.shape == (40, 40, 3)
 
 
 def test_the_plateau_stop_ends_octaves_early_and_only_when_asked(tiny_model):
-    settings = RenderSettings(model="tiny", layer="block2_conv1", filter=5, steps_per_octave=12, octaves=2,
-                              final_size=40, step_size=0.05)
+    settings = RenderSettings(**PLAIN | dict(model="tiny", layer="block2_conv1", filter=5, steps_per_octave=12,
+                                             octaves=2, final_size=40, step_size=0.05))
     full = render(settings, tiny_model)
     assert full.steps_run == 24
     eager = render(settings.with_changes(plateau_gain=1.0), tiny_model)  # a 100% gain every 3 steps: never met
@@ -79,9 +82,9 @@ def spot_detector() -> LoadedModel:
 
 
 def spot_settings(**changes) -> RenderSettings:
-    values = dict(model="spots", layer="spots", filter=1, final_size=48, octaves=2, steps_per_octave=4, seed=0,
+    values = dict(PLAIN, model="spots", layer="spots", filter=1, final_size=48, octaves=2, steps_per_octave=4, seed=0,
                   parameterization="pixels", optimizer="rms", step_size=4.0, transforms="standard", warmup_steps=3,
-                  final_steps=1)
+                  final_steps=1, rescue=True)
     return RenderSettings(**{**values, **changes})
 
 
@@ -98,7 +101,7 @@ def test_the_rescue_makes_a_filter_fire_that_never_fires_from_noise():
     loaded = spot_detector()
     rescued = render(spot_settings(), loaded)
     assert not rescued.dead and rescued.final_activation > 0 and rescued.rescue_steps > 0
-    without = render(spot_settings(warmup_steps=0), loaded)  # no warm-up: no rescue either
+    without = render(spot_settings(warmup_steps=0, rescue=False), loaded)  # no warm-up, no rescue
     assert without.dead and without.rescue_steps == 0
 
 

@@ -27,10 +27,14 @@ TINY_LAYERS = (
 )
 
 
-def test_defaults_are_valid():
+def test_the_defaults_are_the_default_preset():
+    from featviz_core.settings import DEFAULT_PRESET, matching_preset
+
     settings = RenderSettings()
-    assert settings.total_steps == settings.steps_per_octave * settings.octaves
-    assert len(settings.octave_sizes) == settings.octaves
+    assert matching_preset(settings) == DEFAULT_PRESET and settings == preset(DEFAULT_PRESET)
+    assert settings.total_steps == settings.steps_per_octave * settings.octaves + settings.final_steps
+    assert len(settings.octave_sizes) == settings.octaves + 1  # the final steps at the shown size
+    assert settings.rescues_dead_filters and not settings.with_changes(rescue=False).rescues_dead_filters
 
 
 # (changed fields, the field that must be named at the start of the message)
@@ -90,8 +94,8 @@ def test_first_octave_below_the_minimum_is_rejected():
 
 def test_too_many_total_steps_is_rejected():
     with pytest.raises(ValueError, match=rf"steps_per_octave x octaves \+ final_steps = 2500; at most {MAX_TOTAL_STEPS}"):
-        RenderSettings(steps_per_octave=500, octaves=5)
-    assert RenderSettings(steps_per_octave=400, octaves=5).total_steps == MAX_TOTAL_STEPS
+        RenderSettings(steps_per_octave=500, octaves=5, final_steps=0, final_size=412)
+    assert RenderSettings(steps_per_octave=400, octaves=5, final_steps=0, final_size=412).total_steps == MAX_TOTAL_STEPS
 
 
 def test_photo_start_with_bytes_is_valid():
@@ -225,7 +229,7 @@ def test_fit_to_input_size_keeps_settings_that_already_fit():
 
 def test_small_final_sizes_allow_a_first_octave_of_half_their_size():
     assert RenderSettings(final_size=28, octaves=3, upscale_factor=1.2).octave_sizes[0] == 16
-    assert RenderSettings(final_size=20, octaves=1, upscale_factor=1.4).octave_sizes == (14,)
+    assert RenderSettings(final_size=20, octaves=1, upscale_factor=1.4, final_steps=0).octave_sizes == (14,)
     with pytest.raises(ValueError, match=r"first octave of 9 px; it must be at least 10 px"):
         RenderSettings(final_size=20, octaves=3, upscale_factor=1.3)
 
@@ -233,9 +237,22 @@ def test_small_final_sizes_allow_a_first_octave_of_half_their_size():
 def test_legacy_raw_input_maps_to_a_preprocessing():
     from featviz_core.settings import upgrade_legacy_settings
 
-    assert upgrade_legacy_settings({"raw_input": False, "seed": 1}) == {"preprocessing": "model", "seed": 1}
-    assert upgrade_legacy_settings({"raw_input": True}) == {"preprocessing": "raw"}
-    assert upgrade_legacy_settings({"preprocessing": "unit"}) == {"preprocessing": "unit"}
+    upgraded = upgrade_legacy_settings({"raw_input": False, "seed": 1})
+    assert upgraded["preprocessing"] == "model" and upgraded["seed"] == 1 and "raw_input" not in upgraded
+    assert upgrade_legacy_settings({"raw_input": True})["preprocessing"] == "raw"
+    assert upgrade_legacy_settings({"preprocessing": "unit", "rivals": 4.0}) == {"preprocessing": "unit", "rivals": 4.0}
+
+
+def test_settings_stored_before_the_rivals_term_keep_their_meaning():
+    """An atlas index of featviz 0.5 has no rivals or rescue: no rivals term, the rescue on with a warm-up, and
+    0.5's defaults for any field it left out (today's defaults are the new recipe's)."""
+    from featviz_core.settings import upgrade_legacy_settings
+
+    old_robust = upgrade_legacy_settings({"warmup_steps": 6, "parameterization": "fourier", "final_size": 412})
+    assert old_robust["rivals"] == 0.0 and old_robust["rescue"] is True and old_robust["final_size"] == 412
+    old_classic = upgrade_legacy_settings({"warmup_steps": 0})
+    assert old_classic["rescue"] is False and old_classic["parameterization"] == "pixels"
+    assert RenderSettings(**old_classic).rivals == 0.0
 
 
 def test_fit_to_model_input_uses_the_shorter_side_and_leaves_any_size_models_alone():

@@ -15,6 +15,7 @@ from featviz_core.ascent import start_images
 from featviz_core.rendering import render
 from featviz_core.settings import RenderSettings
 from featviz_core.ascent.start_images import BadImageError, decode_photo, make_start_image
+from plain import PLAIN
 
 
 def encode(image: Image.Image, fmt: str, **options) -> bytes:
@@ -226,8 +227,8 @@ def test_photo_start_in_a_render_on_tiny(tiny_model):
     pixels[:, :32] = (220, 60, 30)
     pixels[:, 32:] = (30, 90, 220)
     data = encode(Image.fromarray(pixels), "PNG")
-    settings = RenderSettings(model="tiny", layer="block2_conv1", filter=5, start="photo", start_photo=data,
-                              steps_per_octave=2, octaves=2, final_size=40)
+    settings = RenderSettings(**PLAIN | dict(model="tiny", layer="block2_conv1", filter=5, start="photo",
+                                             start_photo=data, steps_per_octave=2, octaves=2, final_size=40))
     result = render(settings, tiny_model)
     expected_start = imaging.deprocess(make_start_image("photo", settings.octave_sizes[0], 0, data))
     assert np.array_equal(result.snapshots[0].image, expected_start)
