@@ -279,17 +279,53 @@ def wait(job: Job, where: DeltaGenerator, label: str, preview: bool = True) -> J
     return job
 
 
-# --- the pages' parts ------------------------------------------------------------------------------------
+# --- the pages' way to pictures ------------------------------------------------------------------------------
 #
-# A page reads them top to bottom; its own control flow (stop the page, rerun after a click) stays in it:
-#
-#     found, missing = renders.existing(runs)
-#     if missing and renders.stopped(scope, runs):
-#         found |= renders.after_stop(scope, runs, missing)
-#     elif missing and renders.start_button(scope, missing) and renders.can_render(runs, missing):
-#         if renders.render_missing(scope, runs, missing) is None:
-#             st.stop()  # the model did not load: the error says why
-#         st.rerun()  # the page again, with every picture in the store
+# Every page asks once: `found = renders.pictures(scope, runs, renders.Ask(...))`.
+
+@dataclass(frozen=True)
+class Ask:
+    """How a page asks for its pictures (`pictures`): a Start button first (`button`: True for the default
+    label, or the label; False renders at once; `wait_for_click`: nothing below the button until it is
+    clicked), the noun and labels of its runs, batches, where the line's waits show, and what to draw after
+    each batch (given every picture so far)."""
+
+    button: bool | str = True
+    wait_for_click: bool = False
+    noun: str = "run"
+    labels: Mapping[str, str] | None = None
+    batched: bool = False
+    live_only: bool = False
+    where: DeltaGenerator | None = None
+    on_batch: Callable[[dict[str, Shown]], None] | None = None
+
+
+def pictures(scope: str, runs: Mapping[str, RenderSettings], ask: Ask = Ask()) -> dict[str, Shown]:
+    """The one way a page gets its pictures, by run name: those that exist (the store, else the atlas), then,
+    once the user asks (`ask.button`), the missing ones rendered in the server's line. After a Stop, what
+    this session had reached, with a button to go on. A page whose render started from its button reruns
+    with every picture; one whose model cannot load stops (the error says why)."""
+    found, missing = existing(runs, live_only=ask.live_only)
+    if not missing:
+        return found
+    if stopped(scope, runs):
+        return found | after_stop(scope, runs, missing, noun=ask.noun, labels=ask.labels)
+    if ask.button and not start_button(scope, missing, noun=ask.noun, batched=ask.batched,
+                                       label=ask.button if isinstance(ask.button, str) else None):
+        if ask.wait_for_click:
+            st.stop()
+        return found  # until the click, what exists
+    if not can_render(runs, missing):  # it says why; the page goes on with what exists
+        return found
+    on_batch = ask.on_batch
+    rendered = render_missing(scope, runs, missing, ask.where, noun=ask.noun, labels=ask.labels, batched=ask.batched,
+                              on_batch=None if on_batch is None else lambda batch: on_batch(found | batch))
+    if rendered is None:
+        st.stop()  # the model did not load: the error says why
+    if ask.button:
+        st.rerun()  # the page again, with every picture
+    return found | rendered
+
 
 def existing(runs: Mapping[str, RenderSettings], live_only: bool = False) -> tuple[dict[str, Shown], list[str]]:
     """The runs' pictures that exist now, by name (see `lookup`; `live_only` skips the atlas, for a live render

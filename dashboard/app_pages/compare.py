@@ -34,16 +34,7 @@ for column, (kind, run) in zip(st.columns(len(runs)), runs.items()):
     column.image(imaging.resize(imaging.deprocess(start), settings.final_size), width=START_WIDTH,
                  caption=f"{STARTS[kind]} · {settings.octave_sizes[0]} px, contrast-stretched")
 
-shown, missing = renders.existing(runs)
-if missing and renders.stopped("compare", runs):
-    shown |= renders.after_stop("compare", runs, missing, labels=STARTS)
-elif missing:
-    if not renders.start_button("compare", missing):
-        st.stop()  # until the click
-    if renders.can_render(runs, missing):  # else it says why, and the page shows what exists
-        if renders.render_missing("compare", runs, missing, labels=STARTS) is None:
-            st.stop()  # the model did not load: the error says why
-        st.rerun()  # the page again, with every picture
+shown = renders.pictures("compare", runs, renders.Ask(labels=STARTS, wait_for_click=True))
 results = {kind: item.result for kind, item in shown.items()}
 
 

@@ -29,11 +29,8 @@ def _go_live(wanted) -> None:
 
 
 runs, labels = {"picture": settings}, {"picture": "Rendering"}
-found, missing = renders.existing(runs, live_only=st.session_state.get(_LIVE) == settings)
-if missing and renders.stopped("explore", runs):
-    found |= renders.after_stop("explore", runs, missing, labels=labels)
-elif missing and renders.can_render(runs, missing):
-    found |= renders.render_missing("explore", runs, missing, labels=labels) or {}
+found = renders.pictures("explore", runs, renders.Ask(button=False, labels=labels,
+                                                     live_only=st.session_state.get(_LIVE) == settings))
 shown = found.get("picture")
 if shown is None:
     st.stop()  # stopped before the first step (the note above offers to render again), or it could not render

@@ -76,15 +76,7 @@ def show(found: dict[str, renders.Shown]) -> None:
 
 
 progress = st.container()  # above the Render button: where each batch waits and renders
-found, missing = renders.existing(runs)
-if missing and renders.stopped("gallery", runs):
-    found |= renders.after_stop("gallery", runs, missing, noun="filter")
-elif (missing and renders.start_button("gallery", missing, noun="filter", batched=True)
-      and renders.can_render(runs, missing)):  # until the click, the tiles that exist
-    if renders.render_missing("gallery", runs, missing, progress, noun="filter", batched=True,
-                              on_batch=lambda rendered: show(found | rendered)) is None:
-        st.stop()  # the model did not load: the error says why
-    st.rerun()  # the page again, with every tile and its Open button
+found = renders.pictures("gallery", runs, renders.Ask(noun="filter", batched=True, where=progress, on_batch=show))
 if found:
     shown = tiles.ordered(found.values(), order)
     dead = sum(item.result.dead for item in shown)

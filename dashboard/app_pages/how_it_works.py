@@ -53,14 +53,8 @@ st.plotly_chart(charts.schedule_figure(s.octave_sizes, s.octave_steps, s.final_s
                 key="schedule", config={"displayModeBar": False})
 
 runs, labels = {"filter": s}, {"filter": "Rendering"}
-found, missing = renders.existing(runs, live_only=True)
-if missing and renders.stopped("how", runs):
-    found |= renders.after_stop("how", runs, missing, noun="filter", labels=labels)
-elif (missing and renders.start_button("how", missing, label="Render this filter to see it grow")
-      and renders.can_render(runs, missing)):  # until the click, the page goes on without it
-    if renders.render_missing("how", runs, missing, noun="filter", labels=labels) is None:
-        st.stop()  # the model did not load: the error says why
-    st.rerun()  # the page again, with the picture
+found = renders.pictures("how", runs, renders.Ask(button="Render this filter to see it grow", noun="filter",
+                                                 labels=labels, live_only=True))
 shown = found.get("filter")
 if shown is not None:
     result = shown.result

@@ -96,16 +96,7 @@ for column, (name, run) in zip(st.columns(len(runs)), runs.items()):
     sizes = " → ".join(str(size) for size in run.octave_sizes)
     column.caption(f"**{method_caption(name, run)}**  \n{sizes} px, shown at {run.final_size} px")
 
-shown, missing = renders.existing(runs)
-if missing and renders.stopped("methods", runs):
-    shown |= renders.after_stop("methods", runs, missing, noun="method")
-elif missing:
-    if not renders.start_button("methods", missing, noun="method"):
-        st.stop()  # until the click
-    if renders.can_render(runs, missing):  # else it says why, and the page shows what exists
-        if renders.render_missing("methods", runs, missing, noun="method") is None:
-            st.stop()  # the model did not load: the error says why
-        st.rerun()  # the page again, with every picture
+shown = renders.pictures("methods", runs, renders.Ask(noun="method", wait_for_click=True))
 results = {name: item.result for name, item in shown.items()}
 
 st.subheader("Results")

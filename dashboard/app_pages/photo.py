@@ -185,14 +185,8 @@ with about_groups:
     st.markdown(f"**A picture of each group**: the image that makes its mix of channels fire most, rendered with "
                 f"the sidebar's recipe ({st.session_state['preset']} preset).")
     progress = st.container()
-    rendered, missing = renders.existing(runs)
-    if missing and renders.stopped("photo_groups", runs):
-        rendered |= renders.after_stop("photo_groups", runs, missing, noun="group")
-    elif (missing and renders.start_button("photo_groups", missing, label="Render group pictures")
-          and renders.can_render(runs, missing)):
-        if renders.render_missing("photo_groups", runs, missing, progress, noun="group", batched=True) is None:
-            st.stop()  # the model did not load: the error says why
-        st.rerun()  # the page again, with every group's picture from the store
+    rendered = renders.pictures("photo_groups", runs, renders.Ask(button="Render group pictures", noun="group",
+                                                                   batched=True, where=progress))
 per_row = -(-count // -(-count // MAX_GROUPS_PER_ROW))  # rows as even as can be: 6 groups in two rows of 3
 for first in range(0, count, per_row):
     for number, column in enumerate(st.columns(per_row, gap="medium"), start=first + 1):
