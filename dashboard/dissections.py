@@ -11,15 +11,17 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable, Mapping, TypeVar
 
 import numpy as np
+import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from dashboard import examples_panel, model_upload, renders, server
+from dashboard import examples_panel, renders, server
 from featviz_core.bounded import Bounded
 from dashboard.photo_choice import Photo
 from dashboard.render_queue import Job
 from featviz_core.atlas import ModelAtlases
 from featviz_core.catalog import ModelLoadError
 from featviz_core.settings import RenderSettings
+from featviz_core import catalog
 
 if TYPE_CHECKING:
     from featviz_core.dissect import Dissection, Factorization, FilterPicture
@@ -56,6 +58,22 @@ def reading_bytes(reading: Reading) -> int:
     found = reading.dissection
     return (found.activations.values.nbytes + found.activations.fed.nbytes + found.grid.means.nbytes
             + sum(picture.image.nbytes for picture in reading.pictures.values()))
+
+
+DISSECTION_BYTES = 160 * 2**20  # a deep layer's reading of a photo holds 2-10 MB, an early layer's up to 70 MB
+MAX_GROUP_COUNTS = 16  # neuron groups of a reading by count: small (weights, maps, 40 pictures at most)
+
+
+@st.cache_resource(show_spinner=False)
+def reading_shelf() -> Bounded:
+    """Photos read by a layer (`Reading`), by (model, preprocessing, photo, layer): shared by every session."""
+    return Bounded(DISSECTION_BYTES, getsizeof=reading_bytes)
+
+
+@st.cache_resource(show_spinner=False)
+def group_shelf() -> Bounded:
+    """Neuron groups of those readings (`Groups`), by the reading's key and the count: shared by every session."""
+    return Bounded(MAX_GROUP_COUNTS)
 
 
 def reading_key(settings: RenderSettings, photo: Photo, layer: str) -> tuple[str, str, str, str]:
@@ -102,7 +120,7 @@ def _kept_or_in_line(shelf: Bounded, kind: str, key: tuple, work: Callable[[Job]
     try:
         return renders.in_line(renders.job_key(kind, *key), keep, cost(), where, label)
     except ModelLoadError as error:
-        where.error(f"This server can't load {model_upload.short_name(key[0])}: {error}", icon=":material/block:")
+        where.error(f"This server can't load {catalog.short_name(key[0])}: {error}", icon=":material/block:")
         return None
 
 
@@ -115,7 +133,7 @@ def reading(settings: RenderSettings, photo: Photo, layer: str, where: DeltaGene
         from featviz_core.dissect import dissect
 
         if not shelf.loaded(settings.model):
-            job.phase = (f"Starting TensorFlow and loading {model_upload.short_name(settings.model)} (once per "
+            job.phase = (f"Starting TensorFlow and loading {catalog.short_name(settings.model)} (once per "
                          "server)...")
         from featviz_core.models.preprocessing import preprocess_for
 
@@ -136,7 +154,7 @@ def reading(settings: RenderSettings, photo: Photo, layer: str, where: DeltaGene
         pixels = photo.pixels.size // 3 + sum(image.pixels.size // 3 for image in samples)
         return pixels * renders.EXAMPLES_COST_PER_PIXEL + (0 if shelf.loaded(settings.model) else renders.LOAD_COST)
 
-    return _kept_or_in_line(server.dissections(), "dissect", reading_key(settings, photo, layer), work, cost, where,
+    return _kept_or_in_line(reading_shelf(), "dissect", reading_key(settings, photo, layer), work, cost, where,
                             f"Reading {photo.name} with {layer}")
 
 
@@ -156,7 +174,7 @@ def neuron_groups(settings: RenderSettings, photo: Photo, found: Reading, count:
         return Groups(factorization, _pictures(server.shelf().get(settings.model), atlases, layer, channels, job,
                                                found.pictures))
 
-    return _kept_or_in_line(server.neuron_groups(), "groups", (*reading_key(settings, photo, layer), count), work,
+    return _kept_or_in_line(group_shelf(), "groups", (*reading_key(settings, photo, layer), count), work,
                             lambda: values.size * GROUPS_COST_PER_VALUE, where, f"Finding {count} neuron groups")
 
 

@@ -20,6 +20,7 @@ import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from featviz_core.catalog import MAX_MODEL_MB, ModelLoadError
+from featviz_core.catalog import short_name
 
 UPLOAD_DIR = Path(tempfile.gettempdir()) / "featviz-models"
 UPLOAD_DIR_BYTES = 4 * MAX_MODEL_MB * 2**20  # uploads kept on disk: four of the largest the uploader takes
@@ -103,11 +104,6 @@ def uploaded_models() -> list[str]:
 
 def is_upload(name: str) -> bool:
     return Path(name).parent.parent == UPLOAD_DIR
-
-
-def short_name(name: str) -> str:
-    """A model's name for captions and file names: a .keras file's own name, without its folder."""
-    return Path(name).name if name.endswith(".keras") else name
 
 
 def label(name: str) -> str:

@@ -20,12 +20,13 @@ import numpy as np
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from dashboard import model_choice, model_upload, server
+from dashboard import model_choice, server
 from dashboard.render_queue import Job
 from featviz_core.atlas import AtlasEntry
 from featviz_core.catalog import ModelLoadError
 from featviz_core.results import Quality, Result
 from featviz_core.settings import RenderSettings
+from featviz_core import catalog
 
 if TYPE_CHECKING:
     from featviz_core.models import LoadedModel
@@ -150,10 +151,10 @@ def load_in_line(name: str, where: DeltaGenerator) -> "LoadedModel":
         return shelf.get(name)
 
     def work(job: Job) -> "LoadedModel":
-        job.phase = f"Starting TensorFlow and loading {model_upload.short_name(name)} (once per server)..."
+        job.phase = f"Starting TensorFlow and loading {catalog.short_name(name)} (once per server)..."
         return shelf.get(name)
 
-    return in_line(job_key("load", name), work, LOAD_COST, where, f"Loading {model_upload.short_name(name)}")
+    return in_line(job_key("load", name), work, LOAD_COST, where, f"Loading {catalog.short_name(name)}")
 
 
 def in_line(key: tuple, work: Callable[[Job], T], cost: float, where: DeltaGenerator, label: str) -> T:
@@ -169,7 +170,7 @@ def _render_job(settings: RenderSettings, filters: Sequence[int]) -> Job:
 
     def work(job: Job) -> list[Result]:
         if not shelf.loaded(settings.model):
-            job.phase = (f"Starting TensorFlow and loading {model_upload.short_name(settings.model)} (the first "
+            job.phase = (f"Starting TensorFlow and loading {catalog.short_name(settings.model)} (the first "
                          "live render since the server started; pictures from the atlas need neither)...")
         loaded = shelf.get(settings.model)
         from featviz_core import rendering

@@ -1,5 +1,5 @@
 """Server-wide resources, shared by every session: the result store, the render line, the model shelf,
-the dataset examples, the photo dissections and the atlases. None of them imports TensorFlow; the shelf loads it
+the dataset examples and the atlases (the photo page's readings keep their own shelves in `dissections`). None of them imports TensorFlow; the shelf loads it
 on the first live render.
 """
 
@@ -18,9 +18,7 @@ from featviz_core.settings import RenderSettings
 
 STORE_BYTES = 48 * 2**20  # finished results with every snapshot: about 12 robust renders at 412 px
 ATLAS_RECHECK_S = 60
-DISSECTION_BYTES = 160 * 2**20  # a deep layer's reading of a photo holds 2-10 MB, an early layer's up to 70 MB
 MAX_FIGURES = 512
-MAX_GROUP_COUNTS = 16  # neuron groups of a reading by count: small (weights, maps, 40 pictures at most)
 
 
 @st.cache_resource(show_spinner=False)
@@ -47,20 +45,6 @@ def shelf() -> ModelShelf:
 @st.cache_resource(show_spinner=False)
 def examples() -> ExamplesShelf:
     return ExamplesShelf()
-
-
-@st.cache_resource(show_spinner=False)
-def dissections() -> Bounded:
-    """Photos read by a layer (`dissections.Reading`), by (model, preprocessing, photo, layer)."""
-    from dashboard.dissections import reading_bytes
-
-    return Bounded(DISSECTION_BYTES, getsizeof=reading_bytes)
-
-
-@st.cache_resource(show_spinner=False)
-def neuron_groups() -> Bounded:
-    """Neuron groups of those readings (`dissections.Groups`), by the reading's key and the count."""
-    return Bounded(MAX_GROUP_COUNTS)
 
 
 @st.cache_resource(show_spinner=False, ttl=ATLAS_RECHECK_S)

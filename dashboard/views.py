@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import streamlit as st
 
-from dashboard import charts, model_upload, renders
+from dashboard import charts, renders
 from featviz_core import imaging
 from featviz_core.results import Result
 from featviz_core.settings import RenderSettings
+from featviz_core import catalog
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -176,7 +177,7 @@ def animation_gif(key: str, _result: Result) -> bytes:
 
 
 def file_stem(settings: RenderSettings) -> str:
-    return f"featviz_{model_upload.short_name(settings.model)}_{settings.layer}_f{settings.filter}_{settings.start}".replace("/", "_")
+    return f"featviz_{catalog.short_name(settings.model)}_{settings.layer}_f{settings.filter}_{settings.start}".replace("/", "_")
 
 
 def _png_label(shown: renders.Shown) -> tuple[str, str | None]:

@@ -1,6 +1,6 @@
 """The registered models by name: what each is and whether it can load here, without loading TensorFlow.
 
-`models.py` builds them; this module only knows their names, descriptions and where the offline
+`models/loading.py` builds them; this module only knows their names, descriptions and where the offline
 VGG16's weights live, so that the dashboard can list models and browse an atlas before (or
 without) TensorFlow starting.
 """
@@ -87,3 +87,8 @@ def offline_model_available() -> bool:
         return offline_weights_path().is_file()
     except ModelLoadError:
         return False
+
+
+def short_name(name: str) -> str:
+    """A model's name for captions and file names: a .keras file's own name, without its folder."""
+    return Path(name).name if name.endswith(".keras") else name

@@ -1,4 +1,5 @@
-"""The `featviz` command line: list layers, render one filter, render a layer gallery, build an atlas."""
+"""The `featviz` command line: list layers, render one filter, render a layer gallery, build and inspect an atlas,
+find a layer's dataset examples, and dissect a photo."""
 
 from __future__ import annotations
 

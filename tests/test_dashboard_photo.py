@@ -17,9 +17,9 @@ def _forget_what_the_page_found():
     """The photo page fills the server's shelves (dataset examples, readings, groups): other tests' pages
     would find them there and show more than they expect, so each test here leaves them empty."""
     yield
-    from dashboard import server
+    from dashboard import dissections, server
 
-    for shelf in (server.examples, server.dissections, server.neuron_groups):
+    for shelf in (server.examples, dissections.reading_shelf, dissections.group_shelf):
         shelf.clear()
 
 

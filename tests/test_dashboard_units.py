@@ -12,6 +12,7 @@ from dashboard_helpers import ROOT
 from dashboard import charts, fields, model_choice, similarity, sidebar, tiles, urlstate
 from featviz_core.results import Result, Snapshot
 from featviz_core.settings import PRESETS, RenderSettings, SettingsError
+from featviz_core import catalog
 
 pytestmark = pytest.mark.floor
 
@@ -147,7 +148,7 @@ def test_an_uploaded_model_is_stored_under_its_content_hash(monkeypatch, tmp_pat
     assert model_upload.stored_path("My Model (final).keras", b"other bytes").parent != first.parent
     assert model_upload.is_upload(str(first))
     assert model_upload.label(str(first)) == "My_Model_final_.keras (yours)"
-    assert model_upload.short_name(str(first)) == "My_Model_final_.keras" and model_upload.label("vgg16") == "vgg16"
+    assert catalog.short_name(str(first)) == "My_Model_final_.keras" and model_upload.label("vgg16") == "vgg16"
 
 
 def _vertical_lines(figure) -> dict[str, list[float]]:

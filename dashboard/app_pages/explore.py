@@ -2,16 +2,17 @@
 
 import streamlit as st
 
-from dashboard import examples_panel, model_choice, model_upload, renders, sidebar, tiles, uploads, views
+from dashboard import examples_panel, model_choice, renders, sidebar, tiles, uploads, views
 from featviz_core.results import Result
 from featviz_core.ascent.start_images import make_start_image
+from featviz_core import catalog
 
 _LIVE = "_explore_live"
 
 st.title("What does this filter look for?")
 selection = sidebar.valid_selection()
 settings = selection.settings
-st.caption(f"**{model_upload.short_name(settings.model)}** · **{settings.layer}** · filter **{settings.filter}**: the image below is "
+st.caption(f"**{catalog.short_name(settings.model)}** · **{settings.layer}** · filter **{settings.filter}**: the image below is "
            "grown by gradient ascent to make this filter fire as strongly as it can.")
 
 with st.expander("Start from your photo (DeepDream style)", icon=":material/add_photo_alternate:"):

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from dashboard import examples_panel, model_upload, renders, sidebar, tiles, views
+from dashboard import examples_panel, renders, sidebar, tiles, views
+from featviz_core import catalog
 
 COLUMNS = 8
 SIZES = (8, 16, 32, 64, 128)
@@ -85,7 +86,7 @@ if found:
     summary.markdown(f"**{len(shown)}** of {len(filters)} filters shown · **{dead}** dead ({dead / len(shown):.0%})"
                      + (f" · {precomputed} precomputed in the atlas" if precomputed else ""))
     download.download_button("Collage PNG", lambda: tiles.collage_png([item.result for item in shown]),
-                             icon=":material/download:", file_name=f"featviz_{model_upload.short_name(settings.model)}_{layer.name}_collage.png",
+                             icon=":material/download:", file_name=f"featviz_{catalog.short_name(settings.model)}_{layer.name}_collage.png",
                              mime="image/png", on_click="ignore", key="gallery_collage", width="stretch")
     grid(shown, interactive=True)
 elif not filters:

@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from dashboard import (charts, dissections, examples_panel, model_choice, model_upload, photo_choice, photo_images,
+from dashboard import (charts, dissections, examples_panel, model_choice, photo_choice, photo_images, 
                        renders, sidebar, tiles, urlstate, views)
 from featviz_core.dissect import overlays
 from featviz_core.dissect.groups import MAX_GROUPS, MIN_GROUPS
 from featviz_core.layers import LayerInfo
+from featviz_core import catalog
 
 if TYPE_CHECKING:
     from featviz_core.examples import LayerExamples
@@ -31,7 +32,7 @@ _CHART = "photo_grid"
 st.title("What it sees in your photo")
 selection = sidebar.valid_selection()
 settings, model = selection.settings, selection.model
-st.caption(f"A layer of **{model_upload.short_name(model.name)}** reads a photo: for every part of it, which filters "
+st.caption(f"A layer of **{catalog.short_name(model.name)}** reads a photo: for every part of it, which filters "
            "fire, how strongly, and what they look for.")
 
 

@@ -11,7 +11,7 @@ knows nothing of photos.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Callable, Protocol
+from typing import Any, Callable, Protocol
 
 import numpy as np
 
@@ -19,9 +19,6 @@ from featviz_core import imaging
 from featviz_core.parts import PARAMETERIZATIONS
 from featviz_core.results import fires_on_photos
 from featviz_core.settings import Method
-
-if TYPE_CHECKING:
-    from featviz_core.ascent.loop import AscentStep, _Run
 
 DEAD_LOSS = imaging.EPSILON
 RESCUE_STEPS = 32  # most steps spent, each time, making a dead filter fire
@@ -56,6 +53,24 @@ class NoPhotos:
         return None
 
 
+class RunState(Protocol):
+    """What the rescue reads and changes of a batched render (`loop._Run`): its images and their state."""
+
+    step: Any  # the render's compiled step (`loop.AscentStep`)
+    pixels: np.ndarray
+    params: np.ndarray
+    first: np.ndarray
+    second: np.ndarray
+    alive: np.ndarray
+    filters: np.ndarray
+    groups: np.ndarray
+    rescue_steps: np.ndarray
+    losses: list[list[float]]
+
+    def shown_activations(self, indices: np.ndarray) -> np.ndarray:
+        """The objective on these images' pictures as shown."""
+
+
 def rescue_method(method: Method) -> Method:
     """The step that rescues a dead filter: its strongest pre-activation, with the network seeing the
     picture as it will be shown (contrast-normalized and clipped, unless the parameterization is bounded
@@ -66,30 +81,30 @@ def rescue_method(method: Method) -> Method:
 
 
 class Rescue:
-    """The rescue of one batched render: it reads and changes the run's images (`_Run`) in place. The run
+    """The rescue of one batched render: it reads and changes the run's images (`RunState`) in place. The run
     is handed to each call rather than kept, so that no reference cycle keeps a finished run (and its
     compiled step) alive until the garbage collector's next full pass."""
 
-    def __init__(self, step: Callable[[], "AscentStep"], photos: PhotoAnswers) -> None:
+    def __init__(self, step: Callable[[], Any], photos: PhotoAnswers) -> None:
         self.step = step  # the rescue's compiled step, made on first use
         self.photos = photos
         self._fires: dict[int, bool] = {}
 
-    def after_warmup(self, run: "_Run", step_size: float) -> None:
+    def after_warmup(self, run: RunState, step_size: float) -> None:
         """The warm-up is over: climb every dead filter, then restart photo-firing ones still dead from their patch."""
         self.climb_dead(run, step_size, RESCUED_LOSS)
         self.from_photos(run, step_size, RESCUED_LOSS)
 
-    def after_resize(self, run: "_Run", step_size: float) -> None:
+    def after_resize(self, run: RunState, step_size: float) -> None:
         """An octave enlarged the pictures: climb again the photo-firing filters the resize lost."""
         self.climb_dead(run, step_size, RESCUED_LOSS, only_photo_firing=True)
 
-    def at_end(self, run: "_Run", step_size: float) -> None:
+    def at_end(self, run: RunState, step_size: float) -> None:
         """The last octave is done: the transforms may have kept a filter from firing."""
         self.climb_dead(run, step_size, DEAD_LOSS)
         self.from_photos(run, step_size, DEAD_LOSS)
 
-    def climb_dead(self, run: "_Run", step_size: float, enough: float, only_photo_firing: bool = False) -> None:
+    def climb_dead(self, run: RunState, step_size: float, enough: float, only_photo_firing: bool = False) -> None:
         """Climb the strongest pre-activation of each filter whose picture (as shown) does not fire,
         untransformed, until the picture fires above `enough` (at most RESCUE_STEPS steps); the requested
         objective then goes on from there. Pictures that fire are left as they are. With
@@ -98,7 +113,7 @@ class Rescue:
         if len(dead):
             self._climb(run, dead, step_size, enough)
 
-    def from_photos(self, run: "_Run", step_size: float, enough: float) -> None:
+    def from_photos(self, run: RunState, step_size: float, enough: float) -> None:
         """The last resort for filters that fire on the photos but whose picture the climb could not make
         fire: start the picture again from the photo patch where the filter fires most, tiled over the
         image, and climb from there."""
@@ -117,7 +132,7 @@ class Rescue:
             self._fires[filter_index] = fires_on_photos(self.photos.peak(filter_index))
         return self._fires[filter_index]
 
-    def _dead_pictures(self, run: "_Run", only_photo_firing: bool) -> np.ndarray:
+    def _dead_pictures(self, run: RunState, only_photo_firing: bool) -> np.ndarray:
         """The images still climbing whose picture, as shown, does not fire (with `only_photo_firing`, of
         filters known to fire on the photos)."""
         weak = np.array([index for index in np.flatnonzero(run.alive) if run.losses[index][-1] <= RESCUED_LOSS], int)
@@ -126,7 +141,7 @@ class Rescue:
             dead = np.array([index for index in dead if self._fires_on_photos(int(run.filters[index]))], int)
         return dead
 
-    def _climb(self, run: "_Run", dead: np.ndarray, step_size: float, enough: float) -> None:
+    def _climb(self, run: RunState, dead: np.ndarray, step_size: float, enough: float) -> None:
         """The rescue's steps on these images until each picture fires above `enough`."""
         step = self.step()
         params = run.params[dead]
