@@ -28,7 +28,8 @@ from featviz_core.settings import PRESETS, RenderSettings, SettingsError, fit_to
 PREFERRED_LAYER = "block5_conv3"
 PRESET_NOTES = {
     "quick": "A good picture in seconds on a CPU.",
-    "robust": "Modern (Lucid-style): Fourier image, damped Adam, jitter, last steps at full size; rescues dead filters.",
+    "robust": ("Modern (Lucid-style): a bounded Fourier image shown as the network saw it, damped Adam, jitter, the "
+               "layer's other filters kept quiet, last steps at full size; rescues dead filters."),
     "classic": "The original Keras script: 135 steps up to 412 px, about 1.5 min on a CPU.",
     CUSTOM: "Your own numbers.",
 }

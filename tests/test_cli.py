@@ -257,7 +257,7 @@ def test_a_bug_is_not_reported_as_a_usage_error(capsys, monkeypatch, tmp_path):
     def broken(*args, **kwargs):
         raise ValueError("an internal bug")
 
-    monkeypatch.setattr(rendering, "render", broken)
+    monkeypatch.setattr(rendering, "render_batch", broken)
     with pytest.raises(ValueError, match="an internal bug"):
         main(["render", "tiny", "block2_conv1", "3", "-o", str(tmp_path / "x.png"), *TINY_SIZES])
     assert "featviz: error" not in capsys.readouterr().err
@@ -268,7 +268,7 @@ def test_render_without_a_preset_uses_the_dashboards_default(capsys, monkeypatch
     from featviz_core.settings import DEFAULT_PRESET, matching_preset
 
     seen = []
-    monkeypatch.setattr(rendering, "render", lambda settings, *args, **kwargs: seen.append(settings) or 1 / 0)
+    monkeypatch.setattr(rendering, "render_batch", lambda settings, *args, **kwargs: seen.append(settings) or 1 / 0)
     with pytest.raises(ZeroDivisionError):
         main(["render", "tiny", "block2_conv1", "3", "-o", str(tmp_path / "x.png")])
     assert matching_preset(seen[0]) == DEFAULT_PRESET

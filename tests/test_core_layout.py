@@ -36,7 +36,7 @@ def test_at_most_twelve_modules_are_flat_at_the_top():
     flat = sorted(path.stem for path in CORE.glob("*.py") if path.stem != "__init__")
     assert len(flat) <= MAX_FLAT_MODULES, flat
     packages = sorted(path.parent.name for path in CORE.glob("*/__init__.py"))
-    assert packages == ["ascent", "atlas", "dissect", "examples", "models"]
+    assert packages == ["ascent", "atlas", "cli", "dissect", "examples", "models"]
 
 
 def test_every_core_package_is_installed():
