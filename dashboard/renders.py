@@ -24,7 +24,7 @@ from dashboard import model_choice, server
 from dashboard.render_queue import Job
 from featviz_core.atlas import AtlasEntry
 from featviz_core.catalog import ModelLoadError
-from featviz_core.results import Quality, Result
+from featviz_core.results import Result
 from featviz_core.settings import RenderSettings
 from featviz_core import catalog
 
@@ -420,34 +420,3 @@ def _batches(names: Sequence[str], runs: Mapping[str, RenderSettings]) -> list[l
         groups.setdefault(runs[name].with_changes(filter=0), []).append(name)
     return [group[first:first + ascent.batch_limit(base)] for base, group in groups.items()
             for first in range(0, len(group), ascent.batch_limit(base))]
-
-
-# --- quality figures ---------------------------------------------------------------------------------------
-
-def figures(shown: Shown) -> Quality | None:
-    """The picture's quality figures when known: from the atlas, or measured before."""
-    if shown.entry is not None:
-        entry = shown.entry
-        return Quality(entry.act, entry.robust, entry.hf, entry.dead)
-    return server.figures().find(_figures_key(shown.result))  # type: ignore[return-value]
-
-
-def _figures_key(result: Result) -> tuple[RenderSettings, int]:
-    return result.settings, result.steps_run
-
-
-def measure(shown: Shown, where: DeltaGenerator, label: str = "Measuring") -> Quality:
-    """Measure the picture's quality figures in the server's line (16 jittered views), once per picture."""
-    known = figures(shown)
-    if known is not None:
-        return known
-    result, shelf, store = shown.result, server.shelf(), server.figures()
-
-    def work(job: Job) -> Quality:
-        measured = shelf.meter(result.settings.model, result.settings.layer, result.settings.preprocessing).measure(
-            result.measured_image, result.settings.filter, result.dead)
-        store.put(_figures_key(result), measured)
-        return measured
-
-    return in_line(job_key("measure", *_figures_key(result)), work, result.image.shape[0] ** 2 * 16 / 3, where,
-                   label)

@@ -11,6 +11,7 @@ import numpy as np
 import streamlit as st
 
 from dashboard import charts, renders
+from dashboard import quality_figures
 from featviz_core import imaging
 from featviz_core.results import Result
 from featviz_core.settings import RenderSettings
@@ -137,7 +138,7 @@ def result_metrics(shown: renders.Shown, key: str) -> None:
     nothing slow runs between a live picture appearing and its scrubber answering.
     """
     result = shown.result
-    figures = renders.figures(shown)
+    figures = quality_figures.figures(shown)
     activation, robust, hf, seconds, steps, device = st.columns([1, 1, 1, 1, 1, 3])
     activation.metric("Activation", f"{result.final_activation:.3g}",
                       help="Final mean output of the filter on the finished picture, fed the model's own way.")
@@ -147,7 +148,7 @@ def result_metrics(shown: renders.Shown, key: str) -> None:
         robust.metric("Robust", f"{figures.robust:.2f}", help=robust_help)
     elif robust.button("Robust?", key=f"measure_{key}", icon=":material/straighten:", help=robust_help
                        + " Click to measure it (a few seconds on this server)."):
-        figures = renders.measure(shown, st.container())
+        figures = quality_figures.measure(shown, st.container())
         robust.metric("Robust", f"{figures.robust:.2f}", help=robust_help)
     hf.metric("High freq.", f"{figures.hf if figures else _high_frequency_share(result.image):.3f}",
               help="Share of spectral power above half the Nyquist frequency: lower = less noise.")

@@ -4,6 +4,7 @@ import numpy as np
 import streamlit as st
 
 from dashboard import charts, renders, sidebar, views
+from dashboard import quality_figures
 from featviz_core.results import Quality, Result
 from featviz_core.settings import PRESETS, RenderSettings, preset
 
@@ -113,7 +114,7 @@ st.caption("Each curve is the filter's output as its own method sees the image (
 
 st.subheader("How good is each picture?")
 measuring = st.container()
-qualities = {name: renders.measure(item, measuring, label=f"Measuring {name}") for name, item in shown.items()}
+qualities = {name: quality_figures.measure(item, measuring, label=f"Measuring {name}") for name, item in shown.items()}
 table = [{"method": name, "final activation": result.final_activation, "act": quality.act,
           "robust": quality.robust, "hf": quality.hf, "dead": dead_note(result, quality),
           "seconds": result.seconds}
