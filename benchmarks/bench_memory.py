@@ -25,7 +25,7 @@ import json, sys, time
 from featviz_core import memory
 getattr(memory, "tune_heap", lambda: None)()  # first, as the featviz command does (older revisions: on import or never)
 from featviz_core import load_model, preset, render
-from featviz_core.memory import peak_rss_mb, reset_peak, rss_mb
+from harness.procfs import peak_rss_mb, reset_peak, rss_mb
 model_name, layer, filters = sys.argv[1], sys.argv[2], [int(f) for f in sys.argv[3].split(",")]
 model = load_model(model_name)
 rows = {"model_loaded_mb": rss_mb(), "renders": []}

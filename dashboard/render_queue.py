@@ -122,12 +122,6 @@ class RenderQueue:
                     break
             return seconds
 
-    def waiting_sessions(self) -> int:
-        """How many sessions wait for any job (the running one included)."""
-        with self._changed:
-            jobs = list(self._line) + ([self._running] if self._running else [])
-            return len({session for job in jobs for session in job.waiting})
-
     # --- estimates -------------------------------------------------------------------------------------
 
     def _seconds(self, job: Job) -> float:

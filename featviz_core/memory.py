@@ -1,4 +1,5 @@
-"""Process memory: current and peak resident size from /proc (this process or another), and giving freed heap back to the OS.
+"""Process memory: giving freed heap and start-up code back to the OS (the figures themselves are measured by
+`benchmarks/harness/procfs.py`).
 
 TensorFlow frees a render's activations into glibc's heap, which keeps much of it mapped; trimming
 the heap after a render brings the resident size back near its level before the render. Its many
@@ -22,40 +23,6 @@ import ctypes
 import functools
 from pathlib import Path
 from typing import Callable
-
-PROC = Path("/proc")
-
-
-def _status_mb(field: str, pid: int | str) -> float | None:
-    """A `kB` field of /proc/PID/status in MB, or None where /proc is missing or the process is gone."""
-    try:
-        text = (PROC / str(pid) / "status").read_text()
-    except OSError:
-        return None
-    for line in text.splitlines():
-        if line.startswith(f"{field}:"):
-            return int(line.split()[1]) / 1024
-    return None
-
-
-def rss_mb(pid: int | str = "self") -> float | None:
-    """Resident set size now (VmRSS) of this process or of `pid`, in MB."""
-    return _status_mb("VmRSS", pid)
-
-
-def peak_rss_mb(pid: int | str = "self") -> float | None:
-    """Highest resident set size so far (VmHWM) of this process or of `pid`, in MB."""
-    return _status_mb("VmHWM", pid)
-
-
-def reset_peak(pid: int | str = "self") -> bool:
-    """Restart the peak (VmHWM) from the current RSS (/proc/PID/clear_refs); False where that is not allowed."""
-    try:
-        (PROC / str(pid) / "clear_refs").write_text("5")
-    except OSError:
-        return False
-    return True
-
 
 M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter numbers
 M_ARENA_MAX = -8
@@ -98,7 +65,7 @@ def page_out_library_code() -> int:
         return 0
     libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
     try:
-        maps = (PROC / "self" / "maps").read_text()
+        maps = Path("/proc/self/maps").read_text()
     except OSError:
         return 0
     asked = 0

@@ -13,7 +13,7 @@ import pytest
 
 from benchmarks.harness import (CHROMIUM, LOSS_CHART, MAIN, OUTPUT, SMALL, StreamlitServer, click_loss_curve,
                                 grayscale_digits_model, image_zip, launch, model_uploader, new_page, settle)
-from featviz_core.memory import peak_rss_mb
+from benchmarks.harness.procfs import peak_rss_mb
 
 SLOW_MS = 180_000
 

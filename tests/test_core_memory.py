@@ -90,15 +90,6 @@ def test_the_lean_gradient_draws_the_same_picture(monkeypatch, preset_name, max_
     np.testing.assert_allclose(lean.losses, standard.losses, rtol=loss_rtol)
 
 
-def test_memory_figures_come_from_proc(monkeypatch, tmp_path):
-    assert memory.peak_rss_mb() >= memory.rss_mb() > 10
-    memory.release_freed_memory()
-    assert memory.reset_peak() and memory.peak_rss_mb() <= memory.rss_mb() + 50  # the peak restarts from now
-    assert memory.peak_rss_mb(os.getpid()) is not None  # another process's figures, by its id
-    monkeypatch.setattr(memory, "PROC", tmp_path / "missing")
-    assert memory.rss_mb() is None and memory.peak_rss_mb(os.getpid()) is None and not memory.reset_peak()
-
-
 TUNE = """
 import sys
 if sys.argv[1] != "plain":

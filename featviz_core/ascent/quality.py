@@ -11,7 +11,6 @@ For a result image shown as RGB uint8 and fed to the model its own way (see GUID
   that come from outside the image are mirrored back in, so views have no black borders that
   would change the activation by themselves.
 - hf: share of the grayscale image's spectral power above half the Nyquist frequency.
-- dead rate: share of results whose activation stays at zero (or whose render found the filter dead).
 
 The feature model always computes in float32, whatever compute dtype the renderer uses, so the
 numbers compare across devices and precisions.
@@ -20,7 +19,6 @@ numbers compare across devices and precisions.
 from __future__ import annotations
 
 import math
-import statistics
 from typing import Sequence
 
 import numpy as np
@@ -165,27 +163,3 @@ def high_frequency_share(image: np.ndarray) -> float:
     fy = np.fft.fftfreq(pixels.shape[0])[:, None]
     fx = np.fft.fftfreq(pixels.shape[1])[None, :]
     return float(power[np.hypot(fy, fx) > HALF_NYQUIST].sum() / total)
-
-
-def dead_rate(qualities: Sequence[Quality]) -> float:
-    """Share of results that stay at zero activation; nan for no results."""
-    return sum(q.dead for q in qualities) / len(qualities) if qualities else math.nan
-
-
-def median_table(rows: dict[str, Sequence[Quality]]) -> list[dict[str, float | str]]:
-    """One row per method name: median act, robust and hf (over all its results), dead rate, count."""
-    table: list[dict[str, float | str]] = []
-    for method, qualities in rows.items():
-        table.append({
-            "method": method,
-            "act": _median([q.act for q in qualities]),
-            "robust": _median([q.robust for q in qualities]),
-            "hf": _median([q.hf for q in qualities]),
-            "dead_rate": dead_rate(qualities),
-            "count": float(len(qualities)),
-        })
-    return table
-
-
-def _median(values: list[float]) -> float:
-    return float(statistics.median(values)) if values else math.nan

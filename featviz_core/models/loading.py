@@ -37,10 +37,6 @@ class LoadedModel:
     preprocess: Preprocess
 
     @property
-    def has_classifier(self) -> bool:
-        return classifier_layer(self.model) is not None
-
-    @property
     def layers(self) -> tuple[LayerInfo, ...]:
         return list_layers(self.model)
 
