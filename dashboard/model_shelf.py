@@ -36,15 +36,17 @@ class ModelShelf:
 
     def get(self, name: str) -> "LoadedModel":
         """The loaded model; raises featviz_core's ModelLoadError with a one-line reason."""
-        return self._models.get(name, lambda: self._load(name))
+        loaded = self._models.get(name, lambda: self._load(name))
+        on_shelf = set(self._models.keys())  # a model that fell off the shelf takes its meters (and their network copies)
+        self._meters.drop(lambda key: key[0] in on_shelf)
+        return loaded
 
     def _load(self, name: str) -> "LoadedModel":
         from featviz_core.models import load_model
 
         loaded = load_model(name)
         page_out_library_code()  # TensorFlow's start-up code, read in by the load, leaves memory
-        on_shelf = set(self._models.keys())  # (a meter of a model loaded before belongs to that old model)
-        self._meters.drop(lambda key: key[0] != name and key[0] in on_shelf)
+        self._meters.drop(lambda key: key[0] != name)  # a meter of this name belongs to a copy loaded before
         return loaded
 
     def meter(self, name: str, layer: str, preprocessing: str = "model") -> "QualityMeter":

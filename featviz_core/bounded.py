@@ -70,12 +70,15 @@ class Bounded:
             return found  # type: ignore[return-value]
         with self._lock:
             building = self._builds.setdefault(key, threading.Lock())
-        with building:
-            found = self.find(key)
-            if found is not None:
-                return found  # type: ignore[return-value]
-            value = build()
-            self.put(key, value)
-            with self._lock:
-                self._builds.pop(key, None)
-            return value
+        try:
+            with building:
+                found = self.find(key)
+                if found is not None:
+                    return found  # type: ignore[return-value]
+                value = build()
+                self.put(key, value)
+                return value
+        finally:
+            with self._lock:  # the build lock is kept only while builds of the key run, whether they succeed or fail
+                if self._builds.get(key) is building:
+                    del self._builds[key]

@@ -148,9 +148,13 @@ def test_the_scorer_counts_against_a_known_key():
 
 
 def test_a_trial_image_shows_the_patches_above_both_pictures():
+    from benchmarks.legibility.blind_test import GAP, LABEL_HEIGHT, PATCH_SIDE, PICTURE_SIDE
+
     patches = [np.full((20, 20, 3), 10 * k, np.uint8) for k in range(6)]
-    image = trial_image(patches, np.full((30, 30, 3), 255, np.uint8), np.zeros((30, 30, 3), np.uint8))
-    assert image.shape[2] == 3 and image.shape[0] > image.shape[1] / 3
-    middle = image.shape[1] // 2
-    bottom = image[-10]
-    assert bottom[:middle].max() == 255 and bottom[middle:].min() == 0 or bottom[middle:][bottom[middle:] < 255].size
+    image = trial_image(patches, np.full((30, 30, 3), 200, np.uint8), np.zeros((30, 30, 3), np.uint8))
+    assert image.shape == (PATCH_SIDE + GAP + LABEL_HEIGHT + PICTURE_SIDE, 6 * PATCH_SIDE, 3)
+    assert [int(image[PATCH_SIDE // 2, PATCH_SIDE // 2 + k * PATCH_SIDE, 0]) for k in range(6)] == [0, 10, 20, 30, 40, 50]
+    centre_row = PATCH_SIDE + GAP + LABEL_HEIGHT + PICTURE_SIDE // 2
+    left = (image.shape[1] - 2 * PICTURE_SIDE - GAP) // 2
+    assert tuple(image[centre_row, left + PICTURE_SIDE // 2]) == (200, 200, 200)  # A on the left
+    assert tuple(image[centre_row, left + PICTURE_SIDE + GAP + PICTURE_SIDE // 2]) == (0, 0, 0)  # B on the right

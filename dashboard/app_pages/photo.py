@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from dashboard import (charts, dissections, examples_panel, model_choice, photo_choice, photo_images, 
+from dashboard import (charts, dissections, examples_panel, model_choice, photo_choice, photo_images,
                        renders, sidebar, tiles, urlstate, views)
 from featviz_core.dissect import overlays
 from featviz_core.dissect.groups import MAX_GROUPS, MIN_GROUPS

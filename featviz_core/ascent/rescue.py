@@ -88,7 +88,6 @@ class Rescue:
     def __init__(self, step: Callable[[], Any], photos: PhotoAnswers) -> None:
         self.step = step  # the rescue's compiled step, made on first use
         self.photos = photos
-        self._fires: dict[int, bool] = {}
 
     def after_warmup(self, run: RunState, step_size: float) -> None:
         """The warm-up is over: climb every dead filter, then restart photo-firing ones still dead from their patch."""
@@ -127,18 +126,13 @@ class Rescue:
             run.params[seeded] = run.step.parameterization.from_pixels(run.pixels[seeded]).numpy()
             self._climb(run, np.array(seeded), step_size, enough)
 
-    def _fires_on_photos(self, filter_index: int) -> bool:
-        if filter_index not in self._fires:
-            self._fires[filter_index] = fires_on_photos(self.photos.peak(filter_index))
-        return self._fires[filter_index]
-
     def _dead_pictures(self, run: RunState, only_photo_firing: bool) -> np.ndarray:
         """The images still climbing whose picture, as shown, does not fire (with `only_photo_firing`, of
         filters known to fire on the photos)."""
         weak = np.array([index for index in np.flatnonzero(run.alive) if run.losses[index][-1] <= RESCUED_LOSS], int)
         dead = weak[run.shown_activations(weak) <= DEAD_LOSS]  # (a strong climber's picture fires: not measured)
         if only_photo_firing:  # (asked last: the first time for a layer, it scores the photos)
-            dead = np.array([index for index in dead if self._fires_on_photos(int(run.filters[index]))], int)
+            dead = np.array([index for index in dead if fires_on_photos(self.photos.peak(int(run.filters[index])))], int)
         return dead
 
     def _climb(self, run: RunState, dead: np.ndarray, step_size: float, enough: float) -> None:
