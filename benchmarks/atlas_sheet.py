@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the package `dashboard` (this tree's featviz_core too)
-from dashboard import tiles  # noqa: E402  (the dashboard's dead tile)
+from dashboard.display import tiles  # noqa: E402  (the dashboard's dead tile)
 from featviz_core.atlas import open_atlas  # noqa: E402
 from featviz_core.imaging import resize  # noqa: E402
 

@@ -48,7 +48,7 @@ EXPLORE_BY_NAME = st.Page(_explore_by_name, title="Explore", url_path="explore",
 
 page = st.navigation([*PAGES, EXPLORE_BY_NAME])
 # TensorFlow-free: it loads on the first live render, not to browse the atlas
-from dashboard import sidebar  # noqa: E402
+from dashboard.controls import sidebar  # noqa: E402
 
 with guard.user_facing_errors("the sidebar"):
     sidebar.render(page.url_path)

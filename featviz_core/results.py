@@ -5,8 +5,8 @@ TensorFlow-free, so that the dashboard can show stored and precomputed pictures 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
+from dataclasses import dataclass, fields
+from typing import Any, Callable
 
 import numpy as np
 
@@ -58,25 +58,23 @@ class Snapshot:
     image: np.ndarray = LazyImage()
 
 
-@dataclass(frozen=True)
-class Result:
-    """One rendered filter: the picture and everything needed to explain how it got there."""
+@dataclass(frozen=True, kw_only=True)
+class RenderRecord:
+    """What one render of a filter measured, declared once: a Result and an atlas entry are both records."""
 
-    settings: RenderSettings
-    image: np.ndarray = LazyImage()  # (or a function that makes it: see LazyImage)
-    losses: np.ndarray
+    losses: np.ndarray | tuple[float, ...]  # one per step (a Result's: a float32 array; an atlas entry's: a tuple)
     octave_sizes: tuple[int, ...]
     octave_starts: tuple[int, ...]
-    snapshots: tuple[Snapshot, ...]
     final_activation: float
     dead: bool
-    cancelled: bool
     seconds: float
     device: str
-    variants: tuple[np.ndarray, ...] = ()  # the filter's other pictures (settings.variants - 1 of them)
-    model_view: np.ndarray | None = None  # every channel of the picture, for a model with more than three
     rescue_steps: int = 0  # steps spent making a filter that did not fire after the warm-up fire
     photo_peak: float | None = None  # a dead picture's filter: its strongest response on the sample photos
+
+    def record(self) -> dict[str, Any]:
+        """The RenderRecord fields by name (a subclass' own left out): to make one kind of record from another."""
+        return {item.name: getattr(self, item.name) for item in fields(RenderRecord)}
 
     @property
     def dead_note(self) -> str:
@@ -86,17 +84,29 @@ class Result:
         return dead_note(self.photo_peak)
 
     @property
-    def measured_image(self) -> np.ndarray:
-        """The picture as the model takes it (all its channels), for measuring; `image` shows three."""
-        return self.image if self.model_view is None else self.model_view
-
-    @property
     def final_loss(self) -> float:
         return float(self.losses[-1]) if len(self.losses) else 0.0
 
     @property
     def steps_run(self) -> int:
         return len(self.losses)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Result(RenderRecord):
+    """One rendered filter: the picture and everything needed to explain how it got there."""
+
+    settings: RenderSettings
+    image: np.ndarray = LazyImage()  # (or a function that makes it: see LazyImage)
+    snapshots: tuple[Snapshot, ...]
+    cancelled: bool
+    variants: tuple[np.ndarray, ...] = ()  # the filter's other pictures (settings.variants - 1 of them)
+    model_view: np.ndarray | None = None  # every channel of the picture, for a model with more than three
+
+    @property
+    def measured_image(self) -> np.ndarray:
+        """The picture as the model takes it (all its channels), for measuring; `image` shows three."""
+        return self.image if self.model_view is None else self.model_view
 
 
 @dataclass(frozen=True)

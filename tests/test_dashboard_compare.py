@@ -59,14 +59,15 @@ def _run_until(settings: RenderSettings, octaves: int) -> Result:
     """A made-up result of `settings` that went through its first `octaves` octaves (fewer: stopped)."""
     steps = settings.steps_per_octave * octaves
     image = np.full((settings.final_size, settings.final_size, 3), 128, np.uint8)
-    return Result(settings, image, np.linspace(0, 1, steps, dtype=np.float32), settings.octave_sizes,
-                  tuple(range(0, steps, settings.steps_per_octave)), (Snapshot(0, image), Snapshot(steps, image)),
-                  1.0, False, octaves < settings.octaves, 0.1, "CPU")
+    return Result(settings=settings, image=image, losses=np.linspace(0, 1, steps, dtype=np.float32),
+                  octave_sizes=settings.octave_sizes, octave_starts=tuple(range(0, steps, settings.steps_per_octave)),
+                  snapshots=(Snapshot(0, image), Snapshot(steps, image)), final_activation=1.0, dead=False,
+                  cancelled=octaves < settings.octaves, seconds=0.1, device="CPU")
 
 
 @pytest.mark.floor
 def test_octave_marks_follow_the_schedule_when_the_first_run_was_stopped(monkeypatch):
-    from dashboard import renders as page_renders
+    from dashboard.line import renders as page_renders
 
     def existing(runs, *args, **kwargs):  # the first run stopped after one octave, the others finished
         return {kind: page_renders.Shown(_run_until(run, 1 if index == 0 else run.octaves))

@@ -178,15 +178,16 @@ def test_a_dead_result_says_why_by_the_rule_that_rendered_it(monkeypatch):
     """Classic drops a dead filter; the robust preset keeps climbing and the picture still does not fire."""
     import numpy as np
 
-    from dashboard import renders as page_renders
+    from dashboard.line import renders as page_renders
     from featviz_core.results import Result, Snapshot
 
     def dead(runs, *args, **kwargs):
         settings = runs["picture"]
         image = np.full((settings.final_size, settings.final_size, 3), 128, np.uint8)
         return {"picture": page_renders.Shown(Result(
-            settings, image, np.zeros(3, np.float32), settings.octave_sizes, (0,), (Snapshot(0, image),), 0.0,
-            True, False, 0.1, "CPU"))}, []
+            settings=settings, image=image, losses=np.zeros(3, np.float32), octave_sizes=settings.octave_sizes,
+            octave_starts=(0,), snapshots=(Snapshot(0, image),), final_activation=0.0, dead=True, cancelled=False,
+            seconds=0.1, device="CPU"))}, []
 
     monkeypatch.setattr(page_renders, "existing", dead)
     for preset, says in (("classic", "so the ascent stopped"), ("robust", "does **not make the filter fire**")):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dashboard_helpers import app, fresh_seed, no_exceptions  # first: puts the repository root on sys.path
-from dashboard import formulas  # noqa: E402
+from dashboard.display import formulas  # noqa: E402
 from featviz_core.objective_text import parse_objective
 
 

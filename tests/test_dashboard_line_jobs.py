@@ -11,7 +11,7 @@ from dashboard_helpers import app, fresh_seed, no_exceptions, page_at
 
 def line_jobs(monkeypatch) -> list[str]:
     """The kinds of job ("render", "examples", "load", ...) submitted to the server's line from now on."""
-    from dashboard.render_queue import RenderQueue
+    from dashboard.line.render_queue import RenderQueue
 
     kinds: list[str] = []
     real = RenderQueue.submit
@@ -26,7 +26,7 @@ def line_jobs(monkeypatch) -> list[str]:
 
 def test_stop_in_the_middle_of_a_batched_gallery_keeps_finished_tiles_and_says_what_is_missing(monkeypatch):
     """Filters 0-3 finished, 4-7 rendering as one batch when Stop was clicked, 8-15 not started."""
-    from dashboard import renders, server
+    from dashboard.line import renders, server
     from featviz_core.rendering import render_batch
 
     asked = []

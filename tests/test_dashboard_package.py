@@ -9,13 +9,25 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
 from dashboard_helpers import APP, ROOT
 
 DASHBOARD = ROOT / "dashboard"
-NAMES = sorted(path.stem for path in DASHBOARD.glob("*.py") if path.stem not in ("__init__", "app"))
+
+
+def _dotted(path: Path) -> str:
+    """dashboard/line/server.py -> line.server; dashboard/line/__init__.py -> line."""
+    parts = path.relative_to(DASHBOARD).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+ENTRY_POINTS = (DASHBOARD / "__init__.py", DASHBOARD / "app.py")  # (the pages in app_pages/ run as scripts)
+MODULES = sorted(_dotted(path) for path in DASHBOARD.rglob("*.py")
+                 if path.parent.name != "app_pages" and path not in ENTRY_POINTS)
+NAMES = sorted({part for module in MODULES for part in module.split(".")})  # top-level names that must not shadow them
 
 
 def _probe(tmp_path, body: str, timeout: float) -> dict:
@@ -29,7 +41,7 @@ def _probe(tmp_path, body: str, timeout: float) -> dict:
         import json, os, sys
         sys.path.insert(0, {str(fakes)!r})
         sys.path.append({str(DASHBOARD)!r})
-        DASHBOARD, NAMES = {str(DASHBOARD)!r}, {NAMES!r}
+        DASHBOARD, NAMES, MODULES = {str(DASHBOARD)!r}, {NAMES!r}, {MODULES!r}
 
         def on_path(paths):
             return [path for path in paths if os.path.realpath(path or os.curdir) == DASHBOARD]
@@ -49,10 +61,10 @@ def test_importing_the_dashboard_modules_leaves_sys_path_alone_and_no_name_shado
     found = _probe(tmp_path, """
         import importlib
         before = list(sys.path)
-        imported = [importlib.import_module(f"dashboard.{name}").__name__ for name in NAMES]
+        imported = [importlib.import_module(f"dashboard.{name}").__name__ for name in MODULES]
         print(json.dumps({"imported": imported, "path_changed": sys.path != before, **loaded()}))
     """, timeout=300)
-    assert found["imported"] == [f"dashboard.{name}" for name in NAMES]
+    assert found["imported"] == [f"dashboard.{name}" for name in MODULES]
     assert not found["path_changed"]
     assert found["top_level"] == [] and found["elsewhere"] == []
 

@@ -17,7 +17,8 @@ def _forget_what_the_page_found():
     """The photo page fills the server's shelves (dataset examples, readings, groups): other tests' pages
     would find them there and show more than they expect, so each test here leaves them empty."""
     yield
-    from dashboard import dissections, server
+    from dashboard.line import server
+    from dashboard.photos import dissections
 
     for shelf in (server.examples, dissections.reading_shelf, dissections.group_shelf):
         shelf.clear()
@@ -180,7 +181,7 @@ def picture_sources(at) -> dict[int, str]:
 # --- the parts ---------------------------------------------------------------------------------------------
 
 def test_the_grid_chart_has_one_point_per_cell_and_outlines_the_picked_one():
-    from dashboard.charts import grid_figure
+    from dashboard.display.charts import grid_figure
 
     chart = grid_figure("data:image/jpeg;base64,", (60, 40), (0, 20, 40), (0, 20, 40, 60),
                         [f"cell {index}" for index in range(6)], selected=5)
@@ -204,7 +205,7 @@ def test_the_bounded_shelf_keeps_values_by_size_and_never_one_larger_than_its_bo
 
 
 def test_group_pictures_read_the_layer_as_the_groups_mixes_of_channels():
-    from dashboard.dissections import group_settings, top_channels
+    from dashboard.photos.dissections import group_settings, top_channels
     from featviz_core.dissect import Factorization, NeuronGroup
     from featviz_core.settings import preset
 
@@ -221,7 +222,7 @@ def test_group_pictures_read_the_layer_as_the_groups_mixes_of_channels():
 def test_an_uploaded_fixed_size_gray_model_reads_the_photo_too(monkeypatch, tmp_path):
     """Any model: an uploaded 28x28 gray digits model (a fixed input size, one channel) reads the cat photo,
     resized to its input, and the page shows its grid and top filters."""
-    from dashboard import model_upload
+    from dashboard.controls import model_upload
     from user_models import gray28
 
     monkeypatch.setattr(model_upload, "UPLOAD_DIR", tmp_path / "uploads")

@@ -11,8 +11,8 @@ import pytest
 import dashboard_helpers  # noqa: F401  (first: puts the repository root, home of the package dashboard, on sys.path)
 from featviz_core.results import Result, Snapshot
 from featviz_core.settings import RenderSettings
-from dashboard.render_queue import RenderQueue
-from dashboard.store import ResultStore, result_bytes
+from dashboard.line.render_queue import RenderQueue
+from dashboard.line.store import ResultStore, result_bytes
 from featviz_core.bounded import Bounded
 
 
@@ -125,7 +125,7 @@ def test_the_shared_lru_builds_one_key_at_a_time_and_others_meanwhile():
 
 
 def test_the_examples_shelf_builds_each_key_once_and_keeps_the_most_recently_used():
-    from dashboard.examples_shelf import MAX_LAYER_RESULTS, ExamplesShelf
+    from dashboard.line.examples_shelf import MAX_LAYER_RESULTS, ExamplesShelf
 
     shelf, builds = ExamplesShelf(), []
 
@@ -239,13 +239,13 @@ def test_estimates_learn_from_finished_jobs():
 
 @pytest.mark.parametrize("number, text", [(1, "1st"), (2, "2nd"), (3, "3rd"), (4, "4th"), (11, "11th"), (22, "22nd")])
 def test_places_read_asordinals(number, text):
-    from dashboard import renders
+    from dashboard.line import renders
 
     assert renders.ordinal(number) == text
 
 
 def test_a_batch_job_is_found_by_any_of_its_filters():
-    from dashboard import renders
+    from dashboard.line import renders
 
     line = RenderQueue()
     gate = Gate()
@@ -264,7 +264,7 @@ def test_a_batch_job_is_found_by_any_of_its_filters():
 
 def test_a_model_being_loaded_blocks_only_those_who_want_that_model(monkeypatch):
     from featviz_core import models
-    from dashboard.model_shelf import ModelShelf
+    from dashboard.line.model_shelf import ModelShelf
 
     release, started = threading.Event(), threading.Event()
     real = models.load_model
@@ -296,7 +296,7 @@ def test_a_model_being_loaded_blocks_only_those_who_want_that_model(monkeypatch)
 def test_the_model_shelf_keeps_the_most_recently_used_models_and_drops_a_gone_model_s_meters(monkeypatch):
     from featviz_core import models
     from featviz_core.ascent import quality
-    from dashboard.model_shelf import ModelShelf
+    from dashboard.line.model_shelf import ModelShelf
 
     monkeypatch.setattr(models, "load_model", lambda name: f"model {name}")
     monkeypatch.setattr(quality, "QualityMeter", lambda loaded, layer, preprocessing: (loaded, layer))

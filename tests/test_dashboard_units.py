@@ -9,7 +9,9 @@ import pytest
 
 import dashboard_helpers  # noqa: F401  (first: puts the repository root, home of the package dashboard, on sys.path)
 from dashboard_helpers import ROOT
-from dashboard import charts, fields, model_choice, similarity, sidebar, tiles, urlstate
+from dashboard.controls import fields, sidebar, urlstate
+from dashboard.display import charts, similarity, tiles
+from dashboard.line import model_choice
 from featviz_core.results import Result, Snapshot
 from featviz_core.settings import PRESETS, RenderSettings, SettingsError
 from featviz_core import catalog
@@ -81,9 +83,11 @@ def test_colour_cast_is_the_largest_distance_between_mean_colours():
 
 def _result(filter_index: int, loss: float, dead: bool = False) -> Result:
     image = np.full((16, 16, 3), 200, np.uint8)
-    return Result(RenderSettings(model="tiny", layer="block1_conv1", filter=filter_index, final_size=20, octaves=1),
-                  image, np.array([loss], np.float32), (16,), (0,), (Snapshot(0, image),), loss, dead, False, 0.1,
-                  "CPU")
+    return Result(settings=RenderSettings(model="tiny", layer="block1_conv1", filter=filter_index, final_size=20,
+                                          octaves=1),
+                  image=image, losses=np.array([loss], np.float32), octave_sizes=(16,), octave_starts=(0,),
+                  snapshots=(Snapshot(0, image),), final_activation=loss, dead=dead, cancelled=False, seconds=0.1,
+                  device="CPU")
 
 
 def test_tiles_order_by_loss_or_index():
@@ -128,7 +132,7 @@ def test_the_server_accepts_every_upload_its_widgets_allow():
     """The server refuses (HTTP 413) any file over server.maxUploadSize, whatever the widget says."""
     import tomllib
 
-    from dashboard import examples_panel, uploads
+    from dashboard.photos import examples_panel, uploads
     from featviz_core.catalog import MAX_MODEL_MB
 
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
@@ -136,7 +140,7 @@ def test_the_server_accepts_every_upload_its_widgets_allow():
 
 
 def test_an_uploaded_model_is_stored_under_its_content_hash(monkeypatch, tmp_path):
-    from dashboard import model_upload
+    from dashboard.controls import model_upload
 
     monkeypatch.setattr(model_upload, "UPLOAD_DIR", tmp_path)
     first = model_upload.stored_path("My Model (final).keras", b"same bytes")
@@ -195,7 +199,7 @@ def test_a_live_render_draws_its_loss_curve_from_the_steps_it_sees():
     octave mark where a new octave was first seen."""
     from types import SimpleNamespace
 
-    from dashboard.renders import LiveCurve
+    from dashboard.line.renders import LiveCurve
 
     drawn = []
     slot = SimpleNamespace(plotly_chart=lambda figure, **options: drawn.append((figure, options)))

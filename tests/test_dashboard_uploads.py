@@ -13,7 +13,7 @@ from dashboard_helpers import app, no_exceptions
 
 @pytest.fixture
 def upload_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    from dashboard import model_upload
+    from dashboard.controls import model_upload
 
     folder = tmp_path / "uploads"
     monkeypatch.setattr(model_upload, "UPLOAD_DIR", folder)
@@ -31,7 +31,7 @@ def _stored(folder: Path, digest: str, size: int, used: int) -> Path:
 
 @pytest.mark.slow
 def test_an_upload_is_hashed_once_however_often_the_page_reruns(monkeypatch, upload_dir, tmp_path):
-    from dashboard import model_upload
+    from dashboard.controls import model_upload
     from user_models import gray28
 
     hashed: list[int] = []
@@ -58,7 +58,7 @@ def test_an_upload_is_hashed_once_however_often_the_page_reruns(monkeypatch, upl
 
 
 def test_the_upload_folder_stays_under_its_bound_least_recently_used_out_first(upload_dir):
-    from dashboard import model_upload
+    from dashboard.controls import model_upload
 
     oldest, middle, newest = (_stored(upload_dir, digest, 400, used) for digest, used in
                               (("aaaa", 1_000), ("bbbb", 2_000), ("cccc", 3_000)))
@@ -73,7 +73,7 @@ def test_the_upload_folder_stays_under_its_bound_least_recently_used_out_first(u
 
 
 def test_the_bound_holds_a_few_of_the_largest_uploads():
-    from dashboard import model_upload
+    from dashboard.controls import model_upload
     from featviz_core.catalog import MAX_MODEL_MB
 
     assert 2 * MAX_MODEL_MB * 2**20 <= model_upload.UPLOAD_DIR_BYTES <= 8 * MAX_MODEL_MB * 2**20

@@ -1,5 +1,6 @@
-"""No circle of imports anywhere in the tree: every import of one of our modules by another (at the top or
-inside a function) is an edge, and no module reaches itself along them."""
+"""The tree's shape: no circle of imports anywhere (every import of one of our modules by another, at the top or
+inside a function, is an edge, and no module reaches itself along them), no dashboard module importing another
+inside a function, packages grouped by job (at most 12 modules flat in each) and no module over 450 lines."""
 
 from __future__ import annotations
 
@@ -63,3 +64,37 @@ def test_the_ascent_imports_nothing_from_the_examples(package):
     graph = import_graph()
     ascent = {name: targets for name, targets in graph.items() if name.startswith(package.replace("/", "."))}
     assert ascent and not any(target.startswith("featviz_core.examples") for targets in ascent.values() for target in targets)
+
+
+def _function_body_imports(path: Path) -> list[str]:
+    """The modules a file imports inside a function body."""
+    found = []
+    for function in ast.walk(ast.parse(path.read_text())):
+        if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for node in ast.walk(function):
+                if isinstance(node, ast.ImportFrom) and node.module:
+                    found.append(node.module)
+                elif isinstance(node, ast.Import):
+                    found.extend(alias.name for alias in node.names)
+    return found
+
+
+def test_no_dashboard_module_imports_another_inside_a_function():
+    late = {str(path.relative_to(ROOT)): [name for name in _function_body_imports(path) if name.startswith("dashboard")]
+            for path in (ROOT / "dashboard").rglob("*.py")}
+    assert {path: names for path, names in late.items() if names} == {}
+
+
+def test_the_check_finds_an_import_inside_a_function(tmp_path):
+    module = tmp_path / "late.py"
+    module.write_text("import os\n\ndef f():\n    from dashboard.line import renders\n    return renders\n")
+    assert _function_body_imports(module) == ["dashboard.line"]
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_a_package_keeps_at_most_12_modules_flat_and_each_under_450_lines(package):
+    flat = sorted(path.name for path in (ROOT / package).glob("*.py"))
+    long = {str(path.relative_to(ROOT)): lines for path in (ROOT / package).rglob("*.py")
+            if (lines := len(path.read_text().splitlines())) > 450}
+    assert len(flat) <= 12, flat
+    assert long == {}

@@ -2,7 +2,10 @@
 
 import streamlit as st
 
-from dashboard import charts, renders, sidebar, similarity, uploads, views
+from dashboard.controls import sidebar
+from dashboard.display import charts, similarity, views
+from dashboard.line import renders
+from dashboard.photos import uploads
 from featviz_core import imaging
 from featviz_core.results import Result
 from featviz_core.settings import RenderSettings

@@ -2,7 +2,10 @@
 
 import streamlit as st
 
-from dashboard import examples_panel, renders, sidebar, tiles, views
+from dashboard.controls import sidebar
+from dashboard.display import tiles, views
+from dashboard.line import renders
+from dashboard.photos import examples_panel
 from featviz_core import catalog
 
 COLUMNS = 8

@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from dashboard import charts, formulas, renders, sidebar, views
+from dashboard.controls import sidebar
+from dashboard.display import charts, formulas, views
+from dashboard.line import renders
 from featviz_core import imaging
 from featviz_core.ascent.start_images import make_start_image
 

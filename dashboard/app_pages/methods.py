@@ -3,8 +3,9 @@
 import numpy as np
 import streamlit as st
 
-from dashboard import charts, renders, sidebar, views
-from dashboard import quality_figures
+from dashboard.controls import sidebar
+from dashboard.display import charts, views
+from dashboard.line import quality_figures, renders
 from featviz_core.results import Quality, Result
 from featviz_core.settings import PRESETS, RenderSettings, preset
 

@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from dashboard import (charts, dissections, examples_panel, model_choice, photo_choice, photo_images,
-                       renders, sidebar, tiles, urlstate, views)
+from dashboard.controls import sidebar, urlstate
+from dashboard.display import charts, tiles, views
+from dashboard.line import model_choice, renders
+from dashboard.photos import dissections, examples_panel, photo_choice, photo_images
 from featviz_core.dissect import overlays
 from featviz_core.dissect.groups import MAX_GROUPS, MIN_GROUPS
 from featviz_core.layers import LayerInfo

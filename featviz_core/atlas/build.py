@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from featviz_core import __version__
 from featviz_core.atlas.merging import merge
-from featviz_core.atlas.format import (FORMAT, IMAGE_FORMAT, INDEX, AtlasError, entry_to_json, identity_difference, image_name,
-                    iter_entries_json, open_atlas, read_index, settings_to_json, write_bytes_atomic,
-                    write_image_atomic, write_index_atomic)
+from featviz_core.atlas.format import (FORMAT, IMAGE_FORMAT, INDEX, AtlasEntry, AtlasError, entry_to_json,
+                                       identity_difference, image_name, iter_entries_json, open_atlas, read_index,
+                                       settings_to_json, write_bytes_atomic, write_image_atomic, write_index_atomic)
 from featviz_core.layers import LayerInfo
 from featviz_core.settings import DEFAULT_PRESET, RenderSettings, matching_preset, preset
 
@@ -296,15 +296,11 @@ class _BatchRenderer:
             quality = meter.measure(result.measured_image, index, ascent_dead=result.dead)
             name = image_name(settings.layer, index)
             write_image_atomic(self.root / name, result.image, self.image_size)
-            layer_entries[str(index)] = entry_to_json({
-                "image": name, "losses": result.losses, "octave_starts": result.octave_starts,
-                "octave_sizes": result.octave_sizes, "final_activation": result.final_activation,
-                "act": quality.act, "robust": quality.robust, "hf": quality.hf, "dead": quality.dead,
-                "steps_run": result.steps_run, "seconds": result.seconds / len(results), "device": result.device,
-                "settings": settings_to_json(result.settings), "weights_sha256": sha,
-                "featviz_version": __version__, "rendered_at": stamp, "rescue_steps": result.rescue_steps,
-                "photo_peak": result.photo_peak,
-            })
+            entry = AtlasEntry(**{**result.record(), "dead": quality.dead, "seconds": result.seconds / len(results)},
+                               layer=settings.layer, filter=index, image_path=self.root / name,
+                               image_size=self.image_size, act=quality.act, robust=quality.robust, hf=quality.hf,
+                               rendered_at=stamp, featviz_version=__version__)
+            layer_entries[str(index)] = entry_to_json(entry, result.settings, sha)
         write_index_atomic(self.root, {**self.index, "featviz_version": __version__})
         self.done += len(results)
         self._report(settings.layer, filters, settings.total_steps, settings.total_steps)

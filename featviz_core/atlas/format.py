@@ -24,7 +24,7 @@ from PIL import Image
 
 from featviz_core import __version__
 from featviz_core.layers import LayerInfo
-from featviz_core.results import Result, Snapshot
+from featviz_core.results import RenderRecord, Result, Snapshot
 from featviz_core.settings import RenderSettings, upgrade_legacy_settings
 
 FORMAT = "featviz-atlas/1"
@@ -36,37 +36,25 @@ PER_FILTER_FIELDS = ("model", "layer", "filter")  # RenderSettings fields that v
 IDENTITY_KEYS = ("format", "model", "weights_sha256", "settings", "image_size", "image_format")
 INDEX_KEYS = ("format", "model", "model_description", "weights_sha256", "featviz_version", "preset", "settings",
               "image_size", "image_format", "layers", "entries")
-ENTRY_KEYS = ("image", "losses", "octave_starts", "octave_sizes", "final_activation", "act", "robust", "hf", "dead",
-              "steps_run", "seconds", "device", "settings", "weights_sha256", "featviz_version", "rendered_at")
 
 
 class AtlasError(ValueError):
     """An atlas folder is missing, damaged, foreign or does not fit the request; the message says what to do."""
 
 
-@dataclass(frozen=True)
-class AtlasEntry:
-    """One rendered filter: where its picture is and what its render measured."""
+@dataclass(frozen=True, kw_only=True)
+class AtlasEntry(RenderRecord):
+    """One rendered filter: its render's record, where its picture is and how the picture measured."""
 
     layer: str
     filter: int
     image_path: Path
     image_size: int  # the picture's side in pixels (the atlas' image size), known without reading the file
-    losses: tuple[float, ...]
-    octave_starts: tuple[int, ...]
-    octave_sizes: tuple[int, ...]
-    final_activation: float
     act: float
     robust: float
     hf: float
-    dead: bool
-    steps_run: int
-    seconds: float
-    device: str
     rendered_at: str
     featviz_version: str
-    rescue_steps: int = 0
-    photo_peak: float | None = None  # a dead entry's filter: its strongest response on the sample photos
 
     def image_bytes(self) -> bytes:
         """The picture file's bytes (WebP), e.g. for a browser."""
@@ -86,11 +74,8 @@ class AtlasEntry:
         """This entry as a Result of `settings` (the atlas' own for its filter): its loss curve and one snapshot
         (no scrubber), and its picture decoded from the file only when something asks for its pixels, once."""
         picture = functools.cache(self.image)  # the result's picture and its snapshot's: one decode
-        return Result(settings=settings, image=picture, losses=np.asarray(self.losses, dtype=np.float32),
-                      octave_sizes=self.octave_sizes, octave_starts=self.octave_starts,
-                      snapshots=(Snapshot(self.steps_run, picture),), final_activation=self.final_activation,
-                      dead=self.dead, cancelled=False, seconds=self.seconds, device=self.device,
-                      rescue_steps=self.rescue_steps, photo_peak=self.photo_peak)
+        return Result(**{**self.record(), "losses": np.asarray(self.losses, dtype=np.float32)}, settings=settings,
+                      image=picture, snapshots=(Snapshot(self.steps_run, picture),), cancelled=False)
 
 
 @dataclass(frozen=True)
@@ -160,31 +145,53 @@ def settings_to_json(settings: RenderSettings, per_filter: bool = True) -> dict[
     return values
 
 
-def _significant(value: float, digits: int = 5) -> float:
-    return float(f"{float(value):.{digits}g}")
-
-
-def entry_to_json(entry: Mapping[str, Any]) -> dict[str, Any]:
-    """An index entry with JSON-native values: floats rounded (losses to 5 significant digits), tuples
-    as lists. `entry` has the ENTRY_KEYS (numpy values are fine)."""
-    data = {key: entry[key] for key in ENTRY_KEYS}
-    data["losses"] = [_significant(value) for value in entry["losses"]]
-    data["octave_starts"] = [int(value) for value in entry["octave_starts"]]
-    data["octave_sizes"] = [int(value) for value in entry["octave_sizes"]]
-    for key in ("final_activation", "act", "robust", "hf"):
-        data[key] = _significant(entry[key], 7)
-    data["seconds"] = round(float(entry["seconds"]), 4)
-    data["dead"] = bool(entry["dead"])
-    data["steps_run"] = int(entry["steps_run"])
-    data["rescue_steps"] = int(entry.get("rescue_steps", 0))
-    peak = entry.get("photo_peak")
-    data["photo_peak"] = None if peak is None else _significant(peak, 5)
-    return data
-
+# --- an entry as JSON -----------------------------------------------------------------------
 
 def image_name(layer: str, filter: int) -> str:
     """Where a filter's picture lives, relative to the atlas folder."""
     return f"{layer}/{int(filter):04d}.{IMAGE_FORMAT}"
+
+
+def _significant(value: float, digits: int = 5) -> float:
+    return float(f"{float(value):.{digits}g}")
+
+
+def entry_to_json(entry: AtlasEntry, settings: RenderSettings, weights_sha256: str) -> dict[str, Any]:
+    """An index entry: `entry` with JSON-native values (floats rounded, losses to 5 significant digits),
+    its picture named by image_name, and the settings and weights that rendered it (`entry_from_json`
+    reads it back)."""
+    peak = entry.photo_peak
+    return {
+        "image": image_name(entry.layer, entry.filter), "losses": [_significant(value) for value in entry.losses],
+        "octave_starts": [int(value) for value in entry.octave_starts],
+        "octave_sizes": [int(value) for value in entry.octave_sizes],
+        "final_activation": _significant(entry.final_activation, 7), "act": _significant(entry.act, 7),
+        "robust": _significant(entry.robust, 7), "hf": _significant(entry.hf, 7), "dead": bool(entry.dead),
+        "steps_run": entry.steps_run, "seconds": round(float(entry.seconds), 4), "device": entry.device,
+        "settings": settings_to_json(settings), "weights_sha256": weights_sha256,
+        "featviz_version": entry.featviz_version, "rendered_at": entry.rendered_at,
+        "rescue_steps": int(entry.rescue_steps), "photo_peak": None if peak is None else _significant(peak),
+    }
+
+
+def entry_from_json(root: Path, layer: str, filter: int, image_size: int, data: Mapping[str, Any]) -> AtlasEntry:
+    """The entry of (layer, filter) in the atlas at `root`, from its index entry (an atlas older than rescue
+    steps and photo peaks has neither); raises AtlasError when its picture is missing."""
+    image_path = root / data["image"]
+    if not image_path.is_file():
+        raise AtlasError(f"{root} is damaged: {INDEX} lists {data['image']} but the file is missing; "
+                         f"rerun the same `featviz atlas` command to render it again")
+    peak = data.get("photo_peak")
+    return AtlasEntry(
+        layer=layer, filter=filter, image_path=image_path, image_size=image_size,
+        losses=tuple(float(value) for value in data["losses"]),
+        octave_starts=tuple(int(value) for value in data["octave_starts"]),
+        octave_sizes=tuple(int(value) for value in data["octave_sizes"]),
+        final_activation=float(data["final_activation"]), act=float(data["act"]), robust=float(data["robust"]),
+        hf=float(data["hf"]), dead=bool(data["dead"]), seconds=float(data["seconds"]), device=str(data["device"]),
+        rendered_at=str(data["rendered_at"]), featviz_version=str(data["featviz_version"]),
+        rescue_steps=int(data.get("rescue_steps", 0)), photo_peak=None if peak is None else float(peak),
+    )
 
 
 # --- writing --------------------------------------------------------------------------------
@@ -313,7 +320,7 @@ def _atlas_from_index(root: Path, index: dict[str, Any]) -> Atlas:
         items = []
         for layer, filters in index["entries"].items():
             for key, data in filters.items():
-                items.append(((str(layer), int(key)), _entry(root, str(layer), int(key), image_size, data)))
+                items.append(((str(layer), int(key)), entry_from_json(root, str(layer), int(key), image_size, data)))
     except (KeyError, TypeError, ValueError) as error:
         detail = f"missing {error}" if isinstance(error, KeyError) else str(error).splitlines()[0]
         made_by = index.get("featviz_version")
@@ -326,24 +333,6 @@ def _atlas_from_index(root: Path, index: dict[str, Any]) -> Atlas:
                  weights_sha256=str(index["weights_sha256"]), featviz_version=str(index["featviz_version"]),
                  preset=str(index["preset"]), settings=settings, image_size=image_size,
                  layers=layers, items=tuple(items), image_format=str(index["image_format"]))
-
-
-def _entry(root: Path, layer: str, filter: int, image_size: int, data: Mapping[str, Any]) -> AtlasEntry:
-    image_path = root / data["image"]
-    if not image_path.is_file():
-        raise AtlasError(f"{root} is damaged: {INDEX} lists {data['image']} but the file is missing; "
-                         f"rerun the same `featviz atlas` command to render it again")
-    return AtlasEntry(
-        layer=layer, filter=filter, image_path=image_path, image_size=image_size,
-        losses=tuple(float(value) for value in data["losses"]),
-        octave_starts=tuple(int(value) for value in data["octave_starts"]),
-        octave_sizes=tuple(int(value) for value in data["octave_sizes"]),
-        final_activation=float(data["final_activation"]), act=float(data["act"]), robust=float(data["robust"]),
-        hf=float(data["hf"]), dead=bool(data["dead"]), steps_run=int(data["steps_run"]),
-        seconds=float(data["seconds"]), device=str(data["device"]), rendered_at=str(data["rendered_at"]),
-        featviz_version=str(data["featviz_version"]), rescue_steps=int(data.get("rescue_steps", 0)),
-        photo_peak=None if data.get("photo_peak") is None else float(data["photo_peak"]),
-    )
 
 
 # --- finding --------------------------------------------------------------------------------

@@ -12,9 +12,9 @@ import numpy as np
 import streamlit as st
 from PIL import Image, ImageDraw
 
-from dashboard import renders, server
-from dashboard.render_queue import Job
-from dashboard.uploads import IMAGE_TYPES
+from dashboard.line import renders, server
+from dashboard.line.render_queue import Job
+from dashboard.photos.uploads import IMAGE_TYPES
 from featviz_core.catalog import ModelLoadError
 from featviz_core.examples.image_sets import (SAMPLE_PHOTOS, ImageSet, ImageSetError, image_set_from_files,
                                      sample_image_set)

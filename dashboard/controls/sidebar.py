@@ -16,9 +16,10 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from dashboard import fields, model_choice, model_upload, renders, server
-from dashboard import sidebar_state as state
-from dashboard.sidebar_state import CUSTOM, field_key, request  # noqa: F401  (pages ask the sidebar through here)
+from dashboard.controls import fields, model_upload
+from dashboard.controls import sidebar_state as state
+from dashboard.controls.sidebar_state import CUSTOM, field_key, request  # noqa: F401  (pages ask the sidebar through here)
+from dashboard.line import model_choice, renders, server
 from featviz_core import catalog
 from featviz_core.atlas import ModelAtlases
 from featviz_core.catalog import ModelLoadError

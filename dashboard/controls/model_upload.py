@@ -19,8 +19,8 @@ from pathlib import Path
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from featviz_core.catalog import MAX_MODEL_MB, ModelLoadError
-from featviz_core.catalog import short_name
+from dashboard.line import renders
+from featviz_core.catalog import MAX_MODEL_MB, ModelLoadError, short_name
 
 UPLOAD_DIR = Path(tempfile.gettempdir()) / "featviz-models"
 UPLOAD_DIR_BYTES = 4 * MAX_MODEL_MB * 2**20  # uploads kept on disk: four of the largest the uploader takes
@@ -131,8 +131,6 @@ def upload_control(in_use: str) -> str | None:
         refused = st.session_state.setdefault(_REFUSED, {})
         if path not in refused:
             try:
-                from dashboard import renders  # here: renders imports this module (to name uploaded models)
-
                 renders.load_in_line(path, st.container())
             except ModelLoadError as error:
                 refused[path] = str(error)

@@ -10,7 +10,7 @@ from typing import Callable, Mapping
 
 import streamlit as st
 
-from dashboard.fields import BY_NAME
+from dashboard.controls.fields import BY_NAME
 from featviz_core.settings import PRESETS
 
 TEXT_KEYS = ("model", "layer", "preset")

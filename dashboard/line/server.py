@@ -9,10 +9,10 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from featviz_core.bounded import Bounded
-from dashboard.examples_shelf import ExamplesShelf
-from dashboard.model_shelf import ModelShelf
-from dashboard.render_queue import RenderQueue
-from dashboard.store import ResultStore
+from dashboard.line.examples_shelf import ExamplesShelf
+from dashboard.line.model_shelf import ModelShelf
+from dashboard.line.render_queue import RenderQueue
+from dashboard.line.store import ResultStore
 from featviz_core.atlas import AtlasEntry, ModelAtlases, atlases_by_model, default_atlas_folders, find_atlases
 from featviz_core.settings import RenderSettings
 

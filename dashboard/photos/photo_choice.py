@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import streamlit as st
 
-from dashboard import examples_panel, model_upload, uploads, urlstate
+from dashboard.controls import model_upload, urlstate
+from dashboard.photos import examples_panel, uploads
 from featviz_core.examples.image_sets import SAMPLE_PHOTOS
 
 SAMPLE = "Sample photo"

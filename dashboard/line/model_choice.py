@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from dashboard import server
+from dashboard.line import server
 from featviz_core import catalog
 
 MODEL_ENV = "FEATVIZ_MODEL"

@@ -14,14 +14,15 @@ import numpy as np
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from dashboard import examples_panel, renders, server
-from featviz_core.bounded import Bounded
-from dashboard.photo_choice import Photo
-from dashboard.render_queue import Job
+from dashboard.line import renders, server
+from dashboard.line.render_queue import Job
+from dashboard.photos import examples_panel
+from dashboard.photos.photo_choice import Photo
+from featviz_core import catalog
 from featviz_core.atlas import ModelAtlases
+from featviz_core.bounded import Bounded
 from featviz_core.catalog import ModelLoadError
 from featviz_core.settings import RenderSettings
-from featviz_core import catalog
 
 if TYPE_CHECKING:
     from featviz_core.dissect import Dissection, Factorization, FilterPicture

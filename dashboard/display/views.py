@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import streamlit as st
 
-from dashboard import charts, renders
-from dashboard import quality_figures
+from dashboard.display import charts
+from dashboard.line import quality_figures, renders
 from featviz_core import imaging
 from featviz_core.results import Result
 from featviz_core.settings import RenderSettings

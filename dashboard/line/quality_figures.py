@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from streamlit.delta_generator import DeltaGenerator
 
-from dashboard import server
-from dashboard.render_queue import Job
-from dashboard.renders import Shown, in_line, job_key
+from dashboard.line import server
+from dashboard.line.render_queue import Job
+from dashboard.line.renders import Shown, in_line, job_key
 from featviz_core.results import Quality, Result
 from featviz_core.settings import RenderSettings
 

@@ -20,13 +20,14 @@ import numpy as np
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from dashboard import model_choice, server
-from dashboard.render_queue import Job
+from dashboard.display.charts import loss_figure
+from dashboard.line import model_choice, server
+from dashboard.line.render_queue import Job
+from featviz_core import catalog
 from featviz_core.atlas import AtlasEntry
 from featviz_core.catalog import ModelLoadError
 from featviz_core.results import Result
 from featviz_core.settings import RenderSettings
-from featviz_core import catalog
 
 if TYPE_CHECKING:
     from featviz_core.models import LoadedModel
@@ -216,8 +217,6 @@ class LiveCurve:
         if len(self.losses) < 2:
             return
         self.drawn_at = now
-        from dashboard.charts import loss_figure
-
         steps = np.array(sorted(self.losses))
         every = np.arange(1, steps[-1] + 1)
         dense = np.interp(every, steps, [self.losses[step] for step in steps])

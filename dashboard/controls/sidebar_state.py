@@ -12,7 +12,8 @@ from types import SimpleNamespace
 
 import streamlit as st
 
-from dashboard import fields, model_choice, urlstate
+from dashboard.controls import fields, urlstate
+from dashboard.line import model_choice
 from featviz_core import settings as core_settings
 from featviz_core.settings import PRESETS, RenderSettings, matching_preset
 
