@@ -170,8 +170,11 @@ def main() -> None:
     print(f"photo statistics and best patches: {time.perf_counter() - began:.0f} s")
 
     recipes = [Recipe(name, recipe_values(name)) for name in names]
-    decays = {recipe.values.get("decay") for recipe in recipes} - {None}
-    if decays:  # lab: the spectrum's decay is one constant per process (compiled steps are cached)
+    decays = {recipe.values.get("decay") for recipe in recipes}
+    if len(decays) > 1:
+        raise SystemExit("a recipe with a spectrum decay runs alone: the decay is one constant per process "
+                         "(the compiled steps are cached), so the recipes beside it would get it too")
+    if decays != {None}:  # lab: not a setting, since the lever was not taken up
         from featviz_core.ascent import parameterizations
 
         parameterizations.SPECTRUM_DECAY = float(decays.pop())
