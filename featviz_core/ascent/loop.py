@@ -131,7 +131,7 @@ def _strongest(pre: tf.Tensor) -> tf.Tensor:
 
 @functools.lru_cache(maxsize=4)
 def cached_model(name: str) -> LoadedModel:
-    """Load a model once per process (the dashboard uses Streamlit's cache instead)."""
+    """Load a model once per process (the dashboard keeps its models on a shelf of its own)."""
     return load_model(name)
 
 
