@@ -85,6 +85,7 @@ BEFORE = {
     "featviz atlas: filters per minute (quick)": ("-", "-"),
     "featviz atlas: rerun on a finished atlas": ("-", "< 2 s"),
     "photo page: choosing a photo to its grid (cold / new photo / read before)": ("-", "-"),
+    "photo page: its 6 group pictures (one batch): seconds, step peak": ("-", "peak <= 1200 MB"),
     "photo page: server peak": ("-", "<= 1200 MB"),
 }
 
