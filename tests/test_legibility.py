@@ -9,6 +9,7 @@ import pytest
 
 from benchmarks.legibility.blind_test import Score, answer_key, pair_trials, parse_answers, score, trial_image
 from benchmarks.legibility.measures import LayerReader, Norms, distinctness, own_ranks, specificity
+from benchmarks.legibility.more_photos import MAX_SIDE, photo
 from featviz_core.models.loading import LoadedModel
 from featviz_core.settings import preset
 
@@ -158,3 +159,17 @@ def test_a_trial_image_shows_the_patches_above_both_pictures():
     left = (image.shape[1] - 2 * PICTURE_SIDE - GAP) // 2
     assert tuple(image[centre_row, left + PICTURE_SIDE // 2]) == (200, 200, 200)  # A on the left
     assert tuple(image[centre_row, left + PICTURE_SIDE + GAP + PICTURE_SIDE // 2]) == (0, 0, 0)  # B on the right
+
+
+def test_the_wider_photo_set_keeps_colour_photos_shrunk_and_leaves_out_gray_dull_small_and_broken_files(tmp_path):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    files = {"colour": rng.integers(0, 256, (600, 900, 3)), "gray": np.repeat(rng.integers(0, 256, (600, 900, 1)), 3, -1),
+             "dull": rng.integers(-2, 3, (600, 900, 3)) + np.array([120, 110, 100]), "small": rng.integers(0, 256, (200, 300, 3))}
+    for name, pixels in files.items():
+        Image.fromarray(pixels.astype(np.uint8)).save(tmp_path / f"{name}.png")
+    (tmp_path / "broken.png").write_bytes(b"not an image")
+    kept = {name: photo(tmp_path / f"{name}.png") for name in [*files, "broken"]}
+    assert [name for name, image in kept.items() if image is not None] == ["colour"]
+    assert kept["colour"].size == (MAX_SIDE, round(600 * MAX_SIDE / 900))

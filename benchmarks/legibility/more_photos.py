@@ -20,12 +20,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from legibility.photos import legibility_photos  # noqa: E402
+if __package__ in (None, ""):  # run as a script: the repository root on sys.path, home of `benchmarks`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from benchmarks.legibility.photos import legibility_photos  # noqa: E402
 
 PACKAGES = ("opencv-doc", "mate-backgrounds", "ukui-wallpapers", "plasma-workspace-wallpapers")
 MIN_SIDE, MAX_SIDE = 240, 512
-MIN_CHROMA, MIN_CONTRAST = 8.0, 25.0  # below either: a near-gray or flat image, not a photo's colours
+MIN_CHROMA, MIN_SPREAD = 8.0, 25.0  # below either: a near-gray image, or one of a few close colours
 
 
 def fetch(packages: tuple[str, ...], into: Path) -> Path:
@@ -49,7 +50,8 @@ def candidates(share: Path) -> list[Path]:
 
 
 def photo(path: Path) -> Image.Image | None:
-    """The image shrunk to MAX_SIDE, or None when it is too small, gray, flat or unreadable."""
+    """The image shrunk to MAX_SIDE, or None when it is too small, near-gray, of a few close colours (the spread
+    of all its values, channels together) or unreadable."""
     try:
         with Image.open(path) as opened:
             image = opened.convert("RGB")
@@ -60,7 +62,7 @@ def photo(path: Path) -> Image.Image | None:
     image.thumbnail((MAX_SIDE, MAX_SIDE))
     pixels = np.asarray(image, dtype=np.float32)
     chroma = np.abs(np.diff(pixels, axis=-1)).mean() * 2
-    return image if chroma >= MIN_CHROMA and pixels.std() >= MIN_CONTRAST else None
+    return image if chroma >= MIN_CHROMA and pixels.std() >= MIN_SPREAD else None
 
 
 def main() -> None:
