@@ -41,8 +41,10 @@ print("RESULT " + json.dumps(rows))
 
 
 def measure(source: Path, model: str, layer: str, filters: str) -> dict:
-    """Run the child against the featviz_core found in `source`; its figures."""
-    env = {**os.environ, "PYTHONPATH": str(source), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    """Run the child against the featviz_core found in `source`; its figures (read with this tree's /proc readers,
+    `benchmarks/harness/procfs.py`, which an older revision may not have)."""
+    path = os.pathsep.join((str(source), str(ROOT / "benchmarks")))  # the measured featviz_core first
+    env = {**os.environ, "PYTHONPATH": path, "TF_CPP_MIN_LOG_LEVEL": "3"}
     done = subprocess.run([sys.executable, "-c", CHILD, model, layer, filters], env=env, capture_output=True,
                           text=True, check=True, cwd=source)
     line = next(line for line in done.stdout.splitlines() if line.startswith("RESULT "))

@@ -3,7 +3,8 @@ watched, and driven by Debian's chromium through Playwright.
 
 Modules, one job each:
 
-- `procfs`: whether TensorFlow is mapped into a process, read from /proc (memory figures: `featviz_core.memory`).
+- `procfs`: what /proc says of a process: its memory (RSS, the peak VmHWM and its reset) and whether TensorFlow
+  is mapped into it.
 - `server`: `streamlit run dashboard/app.py` on a free local port (`StreamlitServer`): environment, log file,
   waiting until it answers, stopping it.
 - `watchdog`: `MemoryWatchdog`, a thread that stops a server past a memory limit, with per-step peaks.
