@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Iterable, Mapping
 
 import numpy as np
@@ -298,6 +298,7 @@ class _Checker:
 PRESET_FIELDS = ("steps_per_octave", "octaves", "upscale_factor", "step_size", "final_size", "preprocessing",
                  "objective", "parameterization", "optimizer", "transforms", "warmup_steps", "variants",
                  "final_steps", "size_scaled_steps", "plateau_gain", "rivals", "rescue")
+_DEFAULTS = {item.name: item.default for item in fields(RenderSettings)}
 PRESETS: dict[str, dict[str, object]] = {
     # The default: RenderSettings' own defaults. Lucid-style: a decorrelated Fourier image through a sigmoid
     # (the network sees exactly the picture that is shown), damped Adam, random pad/jitter/scale/rotate,
@@ -306,8 +307,8 @@ PRESETS: dict[str, dict[str, object]] = {
     # `ascent.rescue`) wake filters the classic method leaves dead. 6 steps at each of 4 octaves (66 to
     # 182 px) whose step sizes grow with the image, then 2 at the shown 256 px: more specific pictures than
     # featviz 0.5's 412 px recipe in half its time (benchmarks/bench_legibility.py, docs/recipe.md).
-    "robust": {name: str(default) if name == "objective" else default  # (objectives as text, like the others)
-               for name, default in ((name, RenderSettings.__dataclass_fields__[name].default) for name in PRESET_FIELDS)},
+    "robust": {name: str(_DEFAULTS[name]) if name == "objective" else _DEFAULTS[name]  # (objectives as text)
+               for name in PRESET_FIELDS},
     # A good deep-layer picture in a few seconds on two CPU cores: plain pixels, the classic step.
     "quick": dict(steps_per_octave=10, octaves=5, upscale_factor=1.2, step_size=2.0, final_size=160,
                   preprocessing="model", objective="channel", parameterization="pixels", optimizer="rms",

@@ -6,9 +6,9 @@ from dashboard.controls import sidebar
 from dashboard.display import tiles, views
 from dashboard.line import model_choice, renders
 from dashboard.photos import examples_panel, uploads
-from featviz_core.results import Result
-from featviz_core.ascent.start_images import make_start_image
 from featviz_core import catalog
+from featviz_core.ascent.start_images import make_start_image
+from featviz_core.results import Result
 
 _LIVE = "_explore_live"
 

@@ -12,10 +12,10 @@ from dashboard.controls import sidebar, urlstate
 from dashboard.display import charts, tiles, views
 from dashboard.line import model_choice, renders
 from dashboard.photos import dissections, examples_panel, photo_choice, photo_images
+from featviz_core import catalog
 from featviz_core.dissect import overlays
 from featviz_core.dissect.groups import MAX_GROUPS, MIN_GROUPS
 from featviz_core.layers import LayerInfo
-from featviz_core import catalog
 
 if TYPE_CHECKING:
     from featviz_core.examples import LayerExamples

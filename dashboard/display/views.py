@@ -12,10 +12,9 @@ import streamlit as st
 
 from dashboard.display import charts
 from dashboard.line import quality_figures, renders
-from featviz_core import imaging
+from featviz_core import catalog, imaging
 from featviz_core.results import Result
 from featviz_core.settings import RenderSettings
-from featviz_core import catalog
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go

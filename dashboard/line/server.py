@@ -1,6 +1,6 @@
 """Server-wide resources, shared by every session: the result store, the render line, the model shelf,
-the dataset examples and the atlases (the photo page's readings keep their own shelves in `dissections`). None of them imports TensorFlow; the shelf loads it
-on the first live render.
+the dataset examples and the atlases (the photo page's readings keep their own shelves in `dissections`).
+None of them imports TensorFlow; the shelf loads it on the first live render.
 """
 
 from __future__ import annotations
@@ -8,11 +8,11 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from featviz_core.bounded import Bounded
 from dashboard.line.examples_shelf import ExamplesShelf
 from dashboard.line.model_shelf import ModelShelf
 from dashboard.line.render_queue import RenderQueue
 from dashboard.line.store import ResultStore
+from featviz_core.bounded import Bounded
 from featviz_core.atlas import AtlasEntry, ModelAtlases, atlases_by_model, default_atlas_folders, find_atlases
 from featviz_core.settings import RenderSettings
 

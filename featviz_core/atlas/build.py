@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from featviz_core import __version__
-from featviz_core.atlas.merging import merge
 from featviz_core.atlas.format import (FORMAT, IMAGE_FORMAT, INDEX, AtlasEntry, AtlasError, entry_to_json,
                                        identity_difference, image_name, iter_entries_json, open_atlas, read_index,
                                        settings_to_json, write_bytes_atomic, write_image_atomic, write_index_atomic)
+from featviz_core.atlas.merging import merge
 from featviz_core.layers import LayerInfo
 from featviz_core.settings import DEFAULT_PRESET, RenderSettings, matching_preset, preset
 

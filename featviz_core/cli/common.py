@@ -116,8 +116,6 @@ class ProgressBar:
             sys.stderr.write("\n")
 
 
-
-
 def rendered_with_bar(settings, filters: Sequence[int], loaded, label: str, batch: int | None = None) -> list:
     """Render these filters of `settings.layer` in batches (`batch`, or as many as fit: `ascent.batch_limit`), each
     with a progress bar on stderr ("LABEL a-b"): the one way the commands render."""

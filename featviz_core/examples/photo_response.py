@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from typing import Callable, TypeVar
 
 import numpy as np
 
@@ -13,6 +14,8 @@ from featviz_core.bounded import Bounded
 from featviz_core.examples.image_sets import sample_image_set
 from featviz_core.examples.top_patches import LayerExamples, layer_examples, tiled_patch
 from featviz_core.models import LoadedModel
+
+T = TypeVar("T")
 
 # Per model (held weakly: a model dropped elsewhere takes its figures with it), per layer: every filter's best.
 _found: weakref.WeakKeyDictionary[LoadedModel, Bounded] = weakref.WeakKeyDictionary()
@@ -69,7 +72,7 @@ class SamplePhotoAnswers:
     def norms(self) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
         return self._ask(photo_norms)
 
-    def _ask(self, question, *arguments):
+    def _ask(self, question: Callable[..., T], *arguments: object) -> T | None:
         try:
             return question(self.loaded, self.layer, *arguments)
         except Exception:  # noqa: BLE001 - whatever the model's own layers raise on the photos
